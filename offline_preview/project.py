@@ -1,0 +1,247 @@
+"""Read ``Pulumi.yaml`` and ``Pulumi.<stack>.yaml`` the way the Pulumi CLI does.
+
+The CLI merges project-level config defaults into the stack's config, checks each value against
+the type the project declares, and hands the program a flat map of ``namespace:key`` to string
+(objects and arrays as JSON text). This module reproduces that, with the CLI's own error texts
+(pulumi/sdk/go/common/workspace: "Stack 'dev' with configuration key 'x' must be of type
+'integer'", "Stack 'dev' is missing configuration value 'x'"), so that a program sees exactly the
+config it would see under ``pulumi preview``.
+
+What it does not reproduce: ESC environments, and decryption of ``secure:`` values. A secure value
+reaches the program as the placeholder ``[secret]`` and its key is marked secret, so that
+``Config.get_secret`` yields a secret output and nothing is ever decrypted.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+SECRET_PLACEHOLDER = "[secret]"
+_PROJECT_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
+_SIMPLE_TYPES = ("string", "integer", "boolean", "array")
+
+
+class ProjectError(Exception):
+    """A project or stack file that the CLI would refuse; the message is what it would print."""
+
+
+@dataclass(frozen=True)
+class ConfigDeclaration:
+    """One key of the project's ``config:`` block."""
+
+    key: str  # namespaced, e.g. "spawn-audit:auditPeriodDays"
+    type: str | None
+    items: dict[str, Any] | None
+    default: Any
+    has_default: bool
+    secret: bool
+    description: str | None
+
+
+@dataclass(frozen=True)
+class Project:
+    name: str
+    directory: Path
+    runtime: str
+    main: Path
+    config: dict[str, ConfigDeclaration]
+    stack_config_dir: Path
+
+
+@dataclass
+class StackConfig:
+    """What the program receives: ``values`` (namespaced key -> string) and the secret keys."""
+
+    stack: str
+    path: Path
+    values: dict[str, str] = field(default_factory=dict)
+    secret_keys: list[str] = field(default_factory=list)
+
+
+def _load_yaml(path: Path) -> Any:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ProjectError(f"no {path.name} in {path.parent}") from None
+    except OSError as exc:
+        raise ProjectError(f"could not read {path}: {exc.strerror}") from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ProjectError(f"could not parse {path}{where}: {problem}") from None
+
+
+def namespaced(project_name: str, key: str) -> str:
+    """``key`` with the project as its namespace unless it names one (``aws:region``)."""
+    return key if ":" in key else f"{project_name}:{key}"
+
+
+def load_project(directory: str | Path) -> Project:
+    directory = Path(directory).resolve()
+    path = directory / "Pulumi.yaml"
+    if not path.exists() and (directory / "Pulumi.yml").exists():
+        path = directory / "Pulumi.yml"
+    data = _load_yaml(path)
+    if not isinstance(data, dict):
+        raise ProjectError(f"{path}: a project file must be a mapping with 'name' and 'runtime'")
+    name = data.get("name")
+    if not isinstance(name, str) or not _PROJECT_NAME.match(name):
+        raise ProjectError(
+            f"{path}: 'name' must be a string of alphanumerics, hyphens, underscores or periods; "
+            f"is {name!r}"
+        )
+    runtime = data.get("runtime")
+    runtime_name = runtime.get("name") if isinstance(runtime, dict) else runtime
+    if not isinstance(runtime_name, str) or not runtime_name:
+        raise ProjectError(f"{path}: 'runtime' is required")
+    if runtime_name != "python":
+        raise ProjectError(
+            f"{path}: runtime {runtime_name!r} is not supported; only python programs run here"
+        )
+    main = directory / (data.get("main") or "")
+    if main.is_dir():
+        main = main / "__main__.py"
+    if not main.exists():
+        raise ProjectError(f"{path}: the program {main} does not exist")
+    raw_config = data.get("config") or {}
+    if not isinstance(raw_config, dict):
+        raise ProjectError(f"{path}: 'config' must be a mapping of keys to declarations")
+    declarations: dict[str, ConfigDeclaration] = {}
+    for key, decl in raw_config.items():
+        full = namespaced(name, str(key))
+        if isinstance(decl, dict):
+            typ = decl.get("type")
+            if typ is not None and typ not in _SIMPLE_TYPES:
+                raise ProjectError(
+                    f"{path}: config key '{key}' has type {typ!r}; allowed: {', '.join(_SIMPLE_TYPES)}"
+                )
+            if typ == "array" and not isinstance(decl.get("items"), dict):
+                raise ProjectError(f"{path}: config key '{key}' is an array and must declare 'items'")
+            declarations[full] = ConfigDeclaration(
+                key=full, type=typ, items=decl.get("items"), default=decl.get("default"),
+                has_default="default" in decl or "value" in decl, secret=bool(decl.get("secret")),
+                description=decl.get("description"),
+            )
+            if "value" in decl and "default" not in decl:
+                declarations[full] = ConfigDeclaration(
+                    key=full, type=typ, items=decl.get("items"), default=decl["value"], has_default=True,
+                    secret=bool(decl.get("secret")), description=decl.get("description"),
+                )
+        else:
+            # A bare value is the key's value for every stack (the CLI's short form).
+            declarations[full] = ConfigDeclaration(
+                key=full, type=None, items=None, default=decl, has_default=True, secret=False,
+                description=None,
+            )
+    stack_dir = directory / (data.get("stackConfigDir") or "")
+    return Project(name=name, directory=directory, runtime=runtime_name, main=main,
+                   config=declarations, stack_config_dir=stack_dir)
+
+
+def _type_name(typ: str, items: dict[str, Any] | None) -> str:
+    if typ == "array" and items:
+        return f"array<{_type_name(items.get('type', ''), items.get('items'))}>"
+    return typ
+
+
+def _matches(typ: str, items: dict[str, Any] | None, value: Any) -> bool:
+    """The CLI's ValidateConfigValue: strings in the stack file may spell integers and booleans."""
+    if typ == "string":
+        return isinstance(value, str)
+    if typ == "integer":
+        if isinstance(value, bool):
+            return False
+        if isinstance(value, int):
+            return True
+        return isinstance(value, str) and re.fullmatch(r"[+-]?\d+", value) is not None
+    if typ == "boolean":
+        return isinstance(value, bool) or value in ("true", "false")
+    if typ == "array":
+        if not isinstance(value, list):
+            return False
+        if not items:
+            return True
+        return all(_matches(items.get("type", ""), items.get("items"), v) for v in value)
+    return True
+
+
+def _to_config_string(value: Any) -> str:
+    """How the CLI hands a value to the program: scalars as text, the rest as JSON."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float, str)):
+        return str(value)
+    return json.dumps(value, separators=(",", ":"))
+
+
+def load_stack_config(project: Project, stack: str,
+                      overrides: dict[str, Any] | None = None) -> StackConfig:
+    """The merged, type-checked config for ``stack``.
+
+    ``overrides`` (key -> value, keys namespaced or not) play the part of ``pulumi config set``:
+    they replace the stack file's value before validation, as if written there.
+    """
+    path = project.stack_config_dir / f"Pulumi.{stack}.yaml"
+    if not path.exists() and path.with_suffix(".yml").exists():
+        path = path.with_suffix(".yml")
+    data = _load_yaml(path) if path.exists() else None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ProjectError(f"{path}: a stack file must be a mapping")
+    raw = data.get("config") or {}
+    if not isinstance(raw, dict):
+        raise ProjectError(f"{path}: 'config' must be a mapping of keys to values")
+    stack_values: dict[str, Any] = {namespaced(project.name, str(k)): v for k, v in raw.items()}
+    for key, value in (overrides or {}).items():
+        stack_values[namespaced(project.name, key)] = value
+
+    result = StackConfig(stack=stack, path=path)
+    secure: set[str] = set()
+    for key, value in stack_values.items():
+        if isinstance(value, dict) and set(value) == {"secure"}:
+            secure.add(key)
+
+    missing = []
+    for key in sorted(project.config):
+        decl = project.config[key]
+        short = key.split(":", 1)[1] if key.startswith(project.name + ":") else key
+        if key not in stack_values:
+            if decl.has_default:
+                stack_values[key] = decl.default
+            elif key.startswith(project.name + ":"):
+                missing.append(short)
+            continue
+        if decl.secret and key not in secure:
+            raise ProjectError(
+                f"Stack '{stack}' with configuration key '{short}' must be encrypted as it's secret"
+            )
+        if decl.type and key not in secure and not _matches(decl.type, decl.items, stack_values[key]):
+            raise ProjectError(
+                f"Stack '{stack}' with configuration key '{short}' must be of type "
+                f"'{_type_name(decl.type, decl.items)}'"
+            )
+    if missing:
+        names = [f"'{m}'" for m in sorted(missing)]
+        joined = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+        plural = "value" if len(names) == 1 else "values"
+        raise ProjectError(f"Stack '{stack}' is missing configuration {plural} {joined}")
+
+    for key, value in stack_values.items():
+        if key in secure:
+            result.values[key] = SECRET_PLACEHOLDER
+            result.secret_keys.append(key)
+        elif value is None:
+            continue
+        else:
+            result.values[key] = _to_config_string(value)
+    return result

@@ -7,9 +7,9 @@ created it. The recorded registrations are what the engine would forward to a po
 
 Preview semantics follow the AWS provider's behaviour for a resource being created: its outputs
 echo its inputs, and what only the cloud can compute (IDs, ARNs, generated names) is unknown.
-Not reproduced: the provider's ``Check`` (defaults, auto-names, input validation), real URNs with
-the full parent-type chain (the mock's URNs name only the direct parent's type), and invokes beyond
-the few well-known ones answered by ``OfflineMocks.call``.
+URNs are made the engine's way: a child's type is qualified by its parent's full type chain, and
+the root stack's type is left out. Not reproduced: the provider's ``Check`` (defaults, auto-names,
+input validation), and invokes beyond the few well-known ones answered by ``OfflineMocks.call``.
 """
 
 from __future__ import annotations
@@ -129,6 +129,17 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
     def __init__(self, mocks: OfflineMocks, run: ProgramRun) -> None:
         super().__init__(mocks)
         self.run = run
+
+    def make_urn(self, parent: str, type_: str, name: str) -> str:
+        # The SDK's mock names only the direct parent's last type and keeps the root stack's; the
+        # engine qualifies a child with its parent's whole chain and leaves the stack out.
+        qualified = type_
+        if parent:
+            parent_type = parent.split("::")[2]
+            if parent_type != "pulumi:pulumi:Stack":
+                qualified = f"{parent_type}${type_}"
+        project = pulumi.get_project()
+        return f"urn:pulumi:{pulumi.get_stack()}::{project}::{qualified}::{name}"
 
     def RegisterResource(self, request):  # noqa: N802 - gRPC method name
         response = super().RegisterResource(request)

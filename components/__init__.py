@@ -1,0 +1,1 @@
+"""ComponentResources of the spawn-audit program, one module per concern."""

@@ -1,0 +1,149 @@
+"""The customer-managed KMS key that encrypts the trail's log files, its log groups and alarm topics.
+
+Serves CIS AWS Foundations v4.0.1 3.5 / Security Hub CloudTrail.2 (CloudTrail logs encrypted at rest
+with a KMS CMK), CIS 3.6 / KMS.4 (key rotation), HIPAA 45 CFR 164.312(a)(2)(iv) and PCI DSS v4.0.1
+10.3.2. Only created when ``encryption`` is ``kms``.
+
+The key policy is translated from AWS's documentation, not invented:
+* AWS CloudTrail User Guide, "Configure AWS KMS key policies for CloudTrail"
+  (statements "Enable IAM user permissions", "Allow CloudTrail to encrypt logs", "Allow CloudTrail
+  to describe key", "Allow principals in the account to decrypt log files"; the decrypt grant is
+  narrowed here to the configured auditor roles);
+* Amazon CloudWatch Logs User Guide, "Encrypt log data in CloudWatch Logs using AWS Key Management
+  Service" (service principal ``logs.<region>.amazonaws.com`` limited by
+  ``kms:EncryptionContext:aws:logs:arn``);
+* Amazon SNS Developer Guide, "Enable compatibility between event sources from AWS services and
+  encrypted topics" (CloudWatch alarms need ``kms:Decrypt`` and ``kms:GenerateDataKey*`` to publish
+  to a KMS-encrypted topic), and the CloudTrail User Guide, "Configuring Amazon SNS notifications
+  for CloudTrail" for the optional log-delivery topic.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+
+@dataclass(frozen=True)
+class AuditKeyArgs:
+    """Plain values only: the policy must be known at preview so the policy pack can read it."""
+
+    partition: str
+    account_id: str
+    region: str
+    trail_arn: str  # the trail this key serves (aws:SourceArn)
+    log_group_arns: tuple[str, ...]  # groups CloudWatch Logs may encrypt with the key (no ":*")
+    logs_service_principal: str  # logs.<region>.<dns suffix>
+    auditor_role_arns: tuple[str, ...]  # may decrypt log files they read through S3
+    trail_sns_topic: bool  # CloudTrail publishes log-delivery notifications to an encrypted topic
+    alias: str  # "alias/<trail name>"
+    deletion_window_days: int
+    protect: bool
+    tags: dict[str, str]
+
+
+def key_policy(args: AuditKeyArgs) -> str:
+    """The key policy document as JSON text."""
+    root = f"arn:{args.partition}:iam::{args.account_id}:root"
+    trail_context = f"arn:{args.partition}:cloudtrail:*:{args.account_id}:trail/*"
+    statements: list[dict] = [
+        {
+            # Without it nobody, not even the account's administrators, could manage the key.
+            "Sid": "EnableIAMUserPermissions",
+            "Effect": "Allow",
+            "Principal": {"AWS": root},
+            "Action": "kms:*",
+            "Resource": "*",
+        },
+        {
+            "Sid": "AllowCloudTrailEncryptLogs",
+            "Effect": "Allow",
+            "Principal": {"Service": "cloudtrail.amazonaws.com"},
+            "Action": "kms:GenerateDataKey*",
+            "Resource": "*",
+            "Condition": {
+                # aws:SourceArn stops another account's trail from using this key (confused deputy).
+                "StringEquals": {"aws:SourceArn": args.trail_arn},
+                "StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn": trail_context},
+            },
+        },
+        {
+            "Sid": "AllowCloudTrailDescribeKey",
+            "Effect": "Allow",
+            "Principal": {"Service": "cloudtrail.amazonaws.com"},
+            "Action": "kms:DescribeKey",
+            "Resource": "*",
+            "Condition": {"StringEquals": {"aws:SourceArn": args.trail_arn}},
+        },
+        {
+            "Sid": "AllowCloudWatchLogsUse",
+            "Effect": "Allow",
+            "Principal": {"Service": args.logs_service_principal},
+            "Action": ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*",
+                       "kms:Describe*"],
+            "Resource": "*",
+            "Condition": {"ArnEquals": {"kms:EncryptionContext:aws:logs:arn": list(args.log_group_arns)}},
+        },
+        {
+            # The alarm topic is encrypted with this key; without this grant alarms fail to publish.
+            "Sid": "AllowCloudWatchAlarmsUse",
+            "Effect": "Allow",
+            "Principal": {"Service": "cloudwatch.amazonaws.com"},
+            "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+            "Resource": "*",
+        },
+    ]
+    if args.trail_sns_topic:
+        statements.append({
+            "Sid": "AllowCloudTrailSnsNotifications",
+            "Effect": "Allow",
+            "Principal": {"Service": "cloudtrail.amazonaws.com"},
+            "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+            "Resource": "*",
+            "Condition": {"StringEquals": {"aws:SourceArn": args.trail_arn}},
+        })
+    if args.auditor_role_arns:
+        statements.append({
+            # Reading an SSE-KMS log object through S3 needs kms:Decrypt on its key (PCI DSS 10.3.1:
+            # read access for the named auditors only).
+            "Sid": "AllowAuditorDecrypt",
+            "Effect": "Allow",
+            "Principal": {"AWS": list(args.auditor_role_arns)},
+            "Action": ["kms:Decrypt", "kms:ReEncryptFrom"],
+            "Resource": "*",
+            "Condition": {"StringEquals": {
+                "kms:CallerAccount": args.account_id,
+                "kms:ViaService": f"s3.{args.region}.amazonaws.com",
+            }},
+        })
+    return json.dumps({"Version": "2012-10-17", "Statement": statements}, indent=2)
+
+
+class AuditKey(pulumi.ComponentResource):
+    """A rotating symmetric KMS key with the CloudTrail key policy, and its alias."""
+
+    key: aws.kms.Key
+    arn: pulumi.Output[str]
+
+    def __init__(self, name: str, args: AuditKeyArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("spawn-audit:kms:AuditKey", name, None, opts)
+        self.key = aws.kms.Key(
+            f"{name}-key",
+            description=f"Encrypts CloudTrail logs, log groups and alarm topics ({args.alias})",
+            enable_key_rotation=True,  # CIS 3.6 / Security Hub KMS.4: yearly rotation, never off
+            deletion_window_in_days=args.deletion_window_days,
+            policy=key_policy(args),
+            tags=args.tags,
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
+        )
+        self.alias = aws.kms.Alias(
+            f"{name}-alias",
+            name=args.alias,
+            target_key_id=self.key.arn,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.arn = self.key.arn
+        self.register_outputs({"arn": self.arn})

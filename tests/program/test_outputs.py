@@ -1,0 +1,60 @@
+"""Stack outputs (issue 2 item 6)."""
+
+from __future__ import annotations
+
+import pytest
+from program_support import ACCOUNT, ROOT
+
+from offline_preview.runner import ProgramRun, run_program
+
+
+def test_prod_outputs(prod: ProgramRun) -> None:
+    mock = f"arn:aws:mock:us-east-1:{ACCOUNT}"  # the mock's made-up ARNs
+    assert prod.outputs == {
+        "trailName": "spawn-audit",
+        "trailArn": f"{mock}:spawn-audit-trail-trail",
+        "archiveBucketName": f"spawn-audit-logs-{ACCOUNT}-prod",
+        "accessLogBucketName": f"spawn-audit-logs-access-{ACCOUNT}-prod",
+        "logGroupName": "/aws/cloudtrail/spawn",
+        "appAuditLogGroupName": "/spawn/audit",
+        "kmsKeyArn": f"{mock}:spawn-audit-kms-key",
+        "alarmTopicArn": f"{mock}:spawn-audit-alarms-topic",
+        "complianceProfiles": "hipaa",
+        "archiveRetentionDays": 2555,
+        "archiveTransitionDays": 90,
+        "archiveStorageClass": "GLACIER",
+        "accessLogRetentionDays": 2555,
+        "logGroupRetentionDays": 2557,
+        "appAuditLogGroupRetentionDays": 2557,
+        "objectLockMode": "GOVERNANCE",
+        "objectLockRetentionDays": 2555,
+        "verifyCommand": "aws cloudtrail get-trail-status --name spawn-audit",
+    }
+
+
+def test_dev_outputs(dev: ProgramRun) -> None:
+    assert {k: dev.outputs[k] for k in (
+        "trailName", "complianceProfiles", "archiveRetentionDays", "archiveTransitionDays",
+        "accessLogBucketName", "accessLogRetentionDays", "logGroupRetentionDays", "kmsKeyArn",
+        "verifyCommand",
+    )} == {
+        "trailName": "spawn-audit-dev",
+        "complianceProfiles": "sandbox",
+        "archiveRetentionDays": 30,
+        "archiveTransitionDays": 0,
+        "accessLogBucketName": "",
+        "accessLogRetentionDays": 0,
+        "logGroupRetentionDays": 365,
+        "kmsKeyArn": "",
+        "verifyCommand": "aws cloudtrail get-trail-status --name spawn-audit-dev",
+    }
+
+
+def test_sandbox_warns_that_no_floor_applies(caplog: pytest.LogCaptureFixture) -> None:
+    # Uncached runs: the warning is logged while the program runs (the mock runtime logs it).
+    run_program(ROOT, "dev", preview=False)
+    assert "spawn-audit:complianceProfiles is []: stack dev is a sandbox and no regulatory retention floor " \
+        "applies" in caplog.messages
+    caplog.clear()
+    run_program(ROOT, "prod", preview=False)
+    assert [m for m in caplog.messages if "sandbox" in m] == []

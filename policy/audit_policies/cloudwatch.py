@@ -1,0 +1,267 @@
+"""CloudWatch rules: the trail's log group (retention, KMS) and the SOC 2 monitoring alarms.
+
+Controls served: Security Hub CloudWatch.16 (log group retention), CloudWatch.1-14 and CIS v4.0.1
+4.1-4.15 (metric filters and alarms), CloudWatch.15 (alarm actions); HIPAA 164.316(b)(2)(i) and
+164.308(a)(1)(ii)(D); PCI DSS 10.5.1 and 10.4.1.1; SOC 2 CC7.2 / CC7.3.
+
+Scope decision: the retention and KMS rules apply to the log groups a trail delivers to (found through
+the trail's ``cloudWatchLogsGroupArn`` input, see ``graph``), not to every log group in the stack: a
+Lambda function's log group holds no audit trail, and failing it under hipaa would only teach people
+to ignore the pack. A ``retentionInDays`` of 0 or unset means "never expire" and complies.
+
+The monitoring rule (mandatory when a chosen profile sets ``monitoring_alarms``, i.e. soc2) requires,
+for every control in ``monitoring.ALL_CONTROLS`` (CIS 4.1-4.15 and spawn's two), a metric filter
+whose pattern ``monitoring.match_control`` recognises, on a log group a trail delivers to; a metric
+alarm on that filter's metric (``metricName`` + ``namespace``, or a ``metricQueries`` entry, as in
+spawn's metric-math unmanaged-launch alarm); with actions enabled and an ``alarmActions`` SNS topic
+that has at least one ``TopicSubscription``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pulumi_policy import EnforcementLevel, Severity
+
+from audit_policies import base, controls, monitoring, profiles, settings
+from audit_policies.graph import METRIC_ALARM, TRAIL, Graph, Node
+from audit_policies.props import Unknown, as_bool, as_number, fmt_number, get, is_set, is_unknown, items
+
+MANDATORY = EnforcementLevel.MANDATORY
+ADVISORY = EnforcementLevel.ADVISORY
+PROFILE = settings.PROFILE_PROPERTIES
+
+
+def _trail_groups_or_not_applicable(g: Graph, args: Any) -> list[Node]:
+    groups = [group for group, _ in g.trail_log_groups()]
+    if not groups:
+        args.not_applicable("no log group in this stack receives CloudTrail events")
+    return groups
+
+
+# --- retention -------------------------------------------------------------------------------------
+
+def _retention_floor(ctx: base.Context) -> tuple[int, str]:
+    """The effective minimum and the words naming who sets it."""
+    s = ctx.settings
+    by_profile = {p: profiles.requirements([p], s["auditPeriodDays"]) for p in s.profiles}
+    profile_floor = ctx.req.log_group_min_retention_days
+    if s["minRetentionDays"] > profile_floor:
+        return s["minRetentionDays"], "under pack config minRetentionDays"
+    baseline = f"the one-year baseline for trail log groups (Security Hub CloudWatch.16, " \
+               f"{profiles.LOG_GROUP_MIN_RETENTION_DAYS} days)"
+    if not by_profile:
+        return profile_floor, f"under the sandbox profile: {baseline}"
+    sources = []
+    for name, req in by_profile.items():
+        if req.log_group_min_retention_days != profile_floor:
+            continue
+        if req.retention_floor_days > profiles.LOG_GROUP_MIN_RETENTION_DAYS:
+            sources.append(f"{name} ({controls.RETENTION_CLAUSES[name]})")
+        else:
+            sources.append(f"{name} ({baseline})")
+    return profile_floor, "under " + ", ".join(sources)
+
+
+def always_one_year_or_profile(_s: settings.Settings) -> bool:
+    """Always: the profile's floor, or the one-year baseline in the sandbox."""
+    return True
+
+
+def _retention(ctx: base.Context, g: Graph, args: Any) -> None:
+    floor, source = _retention_floor(ctx)
+    for group in _trail_groups_or_not_applicable(g, args):
+        days = as_number(group.props.get("retentionInDays"))
+        if is_unknown(days):
+            ctx.findings.defer(days)
+        elif days is not None and 0 < days < floor:
+            ctx.findings.violation(
+                f"Set retentionInDays of log group {group.label()} to at least {floor} (or 0, never "
+                f"expire): retention must be at least {floor} days {source}; is {fmt_number(days)}.",
+                group.urn)
+
+
+# --- KMS -------------------------------------------------------------------------------------------
+
+def _group_kms(ctx: base.Context, g: Graph, args: Any) -> None:
+    for group in _trail_groups_or_not_applicable(g, args):
+        if not is_set(group.props.get("kmsKeyId")):  # unknown (key.arn in preview) counts as set
+            ctx.findings.violation(
+                f"Set kmsKeyId on log group {group.label()} to a KMS key {ctx.cite()}.", group.urn)
+
+
+# --- monitoring alarms -----------------------------------------------------------------------------
+
+def _identify(control: monitoring.MonitoringControl) -> str:
+    if control.cis_id:
+        return f"CIS {control.cis_id} ({control.title})"
+    return f"spawn control {control.key} ({control.title})"
+
+
+def _control_cite(ctx: base.Context, control: monitoring.MonitoringControl) -> str:
+    parts = []
+    if control.security_hub_id:
+        parts.append(f"Security Hub {control.security_hub_id}")
+    if control.cis_id:
+        parts.append(f"CIS {control.cis_id}")
+    entry = controls.clauses(ctx.policy_name)
+    for profile in ctx.settings.profiles or ():
+        parts.extend(getattr(entry, controls.PROFILE_FIELDS[profile]))
+    return "(" + ", ".join(parts) + ")"
+
+
+def _alarm_uses(alarm: Node, name: Any, namespace: Any) -> bool | Unknown:
+    """Whether an alarm watches metric namespace/name directly or through metricQueries."""
+    candidates = [(alarm.props.get("metricName"), alarm.props.get("namespace"))]
+    queries = alarm.props.get("metricQueries")
+    if is_unknown(queries):
+        return queries
+    for query in items(queries):
+        metric = get(query, "metric")
+        candidates.append((get(metric, "metricName"), get(metric, "namespace")))
+    pending: Unknown | None = None
+    for metric_name, metric_ns in candidates:
+        if metric_name == name and metric_ns == namespace:
+            return True
+        for value in (metric_name, metric_ns):
+            if is_unknown(value):
+                pending = pending or value
+    return pending or False
+
+
+# Stages of the filter -> alarm -> topic -> subscription chain, worst first.
+_NO_ALARM, _ACTIONS_OFF, _NO_TOPIC, _NO_SUBSCRIPTION, _OK = range(5)
+
+
+def _chain(g: Graph, metric_filter: Node, alarms: list[Node]) -> tuple[int, str, Unknown | None]:
+    """How far one metric filter's chain gets: (stage, the fix for a message, a pending unknown).
+
+    A pending unknown means some alarm might complete the chain once its values are known.
+    """
+    transform = metric_filter.props.get("metricTransformation")
+    transform = transform[0] if isinstance(transform, list) and transform else transform
+    name, namespace = get(transform, "name"), get(transform, "namespace")
+    for value in (transform, name, namespace):
+        if is_unknown(value):
+            return _NO_ALARM, "", value
+    stage, fix = _NO_ALARM, (f"add an aws.cloudwatch.MetricAlarm on metric {namespace}/{name} of metric "
+                             f"filter {metric_filter.label()}")
+    pending: Unknown | None = None
+    for alarm in alarms:
+        uses = _alarm_uses(alarm, name, namespace)
+        if is_unknown(uses):
+            pending = pending or uses
+            continue
+        if not uses:
+            continue
+        enabled = as_bool(alarm.props.get("actionsEnabled"))
+        if enabled is False:
+            candidate = (_ACTIONS_OFF, f"set actionsEnabled to true on alarm {alarm.label()}")
+        else:
+            topics, unknown_action = g.topics_referenced(alarm, "alarmActions")
+            if any(g.subscriptions(t) for t in topics):
+                if is_unknown(enabled):
+                    pending = pending or enabled
+                    continue
+                return _OK, "", None
+            if unknown_action is not None and not topics:
+                pending = pending or unknown_action  # the unknown ARN may name a subscribed topic
+                continue
+            if topics:
+                candidate = (_NO_SUBSCRIPTION, f"add an aws.sns.TopicSubscription to topic "
+                                               f"{topics[0].label()}, which alarm {alarm.label()} notifies")
+            else:
+                candidate = (_NO_TOPIC, f"add an SNS topic to alarmActions of alarm {alarm.label()}")
+        if candidate[0] > stage:
+            stage, fix = candidate
+    return stage, fix, pending
+
+
+def _monitoring(ctx: base.Context, g: Graph, args: Any) -> None:
+    if not g.of_type(TRAIL):
+        args.not_applicable("the stack declares no CloudTrail trail")
+    groups = [group for group, _ in g.trail_log_groups()]
+    if not groups:
+        ctx.findings.violation(
+            f"Deliver a trail to a CloudWatch Logs log group (cloudWatchLogsGroupArn and "
+            f"cloudWatchLogsRoleArn) so the CIS 4.1-4.15 and spawn metric filters have events to match "
+            f"{ctx.cite()}.")
+        return
+    excluded = set(ctx.settings["excludedControls"])
+    by_control: dict[str, list[Node]] = {}
+    unknown_patterns: list[Unknown] = []
+    for group in groups:
+        for metric_filter in g.metric_filters(group):
+            pattern = metric_filter.props.get("pattern")
+            if is_unknown(pattern):
+                unknown_patterns.append(pattern)
+            elif isinstance(pattern, str):
+                control = monitoring.match_control(pattern)
+                if control is not None:
+                    by_control.setdefault(control.key, []).append(metric_filter)
+    alarms = g.of_type(METRIC_ALARM)
+    target = groups[0]
+    for control in monitoring.ALL_CONTROLS:
+        if control.key in excluded:
+            continue
+        filters = by_control.get(control.key, [])
+        if not filters:
+            if unknown_patterns:
+                ctx.findings.defer(unknown_patterns[0])
+                continue
+            ctx.findings.violation(
+                f"Add a metric filter for {_identify(control)} with the prescribed pattern on log group "
+                f"{target.label()}, an alarm on its metric and an alarm action to an SNS topic with a "
+                f"subscription {_control_cite(ctx, control)}.", target.urn)
+            continue
+        results = [_chain(g, f, alarms) for f in filters]
+        if any(stage == _OK for stage, _, _ in results):
+            continue
+        pending = next((p for _, _, p in results if p), None)
+        if pending:
+            ctx.findings.defer(pending)
+            continue
+        stage, detail, _ = max(results, key=lambda r: r[0])
+        ctx.findings.violation(
+            f"{detail[0].upper()}{detail[1:]} so {_identify(control)} is acted on "
+            f"{_control_cite(ctx, control)}.", filters[0].urn)
+
+
+POLICIES = [
+    base.stack_policy(
+        name="aws-cloudwatch-log-group-retention",
+        description="CloudWatch log groups that receive CloudTrail events must keep them at least as long "
+                    "as the profile requires.",
+        service="cloudwatch", level=MANDATORY, severity=Severity.HIGH, check=_retention,
+        config={**PROFILE, "minRetentionDays": settings.days_floor(
+            "Extra retention floor in days for trail log groups; the effective floor is the larger of "
+            "this and the profiles' (0: the profiles' floor only).")},
+        applies=always_one_year_or_profile,
+    ),
+    base.stack_policy(
+        name="aws-cloudwatch-log-group-kms-encryption",
+        description="CloudWatch log groups that receive CloudTrail events should be encrypted with a "
+                    "KMS key.",
+        service="cloudwatch", level=ADVISORY, severity=Severity.LOW, check=_group_kms,
+    ),
+    base.stack_policy(
+        name="aws-cloudwatch-log-group-kms-encryption-required",
+        description="CloudWatch log groups that receive CloudTrail events must be encrypted with a KMS key "
+                    "when the profile or the requireKms setting asks for KMS.",
+        service="cloudwatch", level=MANDATORY, severity=Severity.MEDIUM, check=_group_kms,
+        config={**PROFILE, **settings.REQUIRE_KMS}, applies=base.kms_required,
+    ),
+    base.stack_policy(
+        name="aws-cloudwatch-stack-monitoring-alarms",
+        description="Every CIS 4.1-4.15 and spawn monitoring control must have a metric filter on the "
+                    "trail's log group and an alarm that notifies a subscribed SNS topic.",
+        service="cloudwatch", level=MANDATORY, severity=Severity.HIGH, check=_monitoring,
+        config={**PROFILE, "excludedControls": {
+            "type": "array", "items": {"type": "string", "enum": [c.key for c in monitoring.ALL_CONTROLS]},
+            "uniqueItems": True, "default": [],
+            "description": "Monitoring controls (monitoring.py keys) this stack is exempt from; list a "
+                           "reason in the stack's documentation.",
+        }},
+        applies=base.flag_required("monitoring_alarms"),
+    ),
+]

@@ -1,0 +1,298 @@
+"""The one table of clauses and metadata behind every policy in the pack.
+
+Each policy name maps to the regulation clauses and benchmark controls it serves, its documentation URL
+and its remediation steps. Violation messages cite from here (``cite``), the policies' tags and
+framework come from here, and ``policy/CONTROLS.md`` is generated from here, so a clause is written
+once. Nothing in this module imports ``pulumi_policy``.
+
+Sources for the identifiers:
+
+* HIPAA Security Rule, 45 CFR Part 164 Subpart C (164.308 administrative, 164.312 technical
+  safeguards, 164.316(b)(2)(i) six-year retention of documentation).
+* PCI DSS v4.0.1, requirement 10 (audit logs), 4.2.1 (strong cryptography in transit) and 3.7.4
+  (cryptographic key changes at the end of the cryptoperiod).
+* SOC 2: AICPA Trust Services Criteria (2017, revised points of focus 2022), CC6.x and CC7.x.
+* CIS Amazon Web Services Foundations Benchmark v4.0.1: 2.1.1 (deny HTTP), 2.1.2 (MFA Delete),
+  2.1.4 (S3 Block Public Access), 3.1-3.6 (CloudTrail, KMS rotation), 4.1-4.15 (monitoring).
+* AWS Security Hub control reference (CloudTrail.1-9, S3.5/8/9/12/14/15/20, KMS.4, CloudWatch.1-16,
+  SNS.1) and AWS Config managed rule ``cloudtrail-security-trail-enabled``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from audit_policies import monitoring
+
+_SH = "https://docs.aws.amazon.com/securityhub/latest/userguide"
+
+
+@dataclass(frozen=True)
+class Clauses:
+    """What one policy serves. Every tuple holds identifiers exactly as messages cite them."""
+
+    hipaa: tuple[str, ...] = ()
+    pci_dss: tuple[str, ...] = ()
+    soc2: tuple[str, ...] = ()
+    cis: tuple[str, ...] = ()  # CIS AWS Foundations Benchmark v4.0.1 recommendation numbers
+    security_hub: tuple[str, ...] = ()  # AWS Security Hub control ids
+    aws_config: tuple[str, ...] = ()  # AWS Config managed rules
+    url: str = ""
+    remediation: str = ""
+
+
+_HIPAA_AUDIT = "45 CFR 164.312(b)"
+_HIPAA_INTEGRITY = "45 CFR 164.312(c)(1)"
+_HIPAA_ACCESS = "45 CFR 164.312(a)(1)"
+_HIPAA_ENCRYPTION = "45 CFR 164.312(a)(2)(iv)"
+_HIPAA_TRANSMISSION = "45 CFR 164.312(e)(1)"
+_HIPAA_RETENTION = "45 CFR 164.316(b)(2)(i)"
+_HIPAA_REVIEW = "45 CFR 164.308(a)(1)(ii)(D)"
+
+# Which clause sets each profile's retention floor (profiles.py holds the numbers).
+RETENTION_CLAUSES: dict[str, str] = {
+    "hipaa": _HIPAA_RETENTION,
+    "pci-dss": "PCI DSS 10.5.1",
+    "soc2": "SOC 2 CC7.2, audit period + 90 days",
+}
+IMMEDIATE_ACCESS_CLAUSE = "PCI DSS 10.5.1"
+
+_MONITORING_SH = tuple(c.security_hub_id for c in monitoring.CIS_CONTROLS if c.security_hub_id)
+
+CONTROLS: dict[str, Clauses] = {
+    # --- CloudTrail trail ----------------------------------------------------------------------------
+    "aws-cloudtrail-trail-log-file-validation": Clauses(
+        hipaa=(_HIPAA_INTEGRITY,), pci_dss=("PCI DSS 10.3.4",), soc2=("SOC 2 CC7.2",),
+        cis=("3.2",), security_hub=("CloudTrail.4",), aws_config=("cloudtrail-security-trail-enabled",),
+        url=f"{_SH}/cloudtrail-controls.html#cloudtrail-4",
+        remediation="Set enableLogFileValidation to true on the trail so CloudTrail writes signed digest "
+                    "files that prove log files were not changed after delivery.",
+    ),
+    "aws-cloudtrail-trail-multi-region": Clauses(
+        hipaa=(_HIPAA_AUDIT,), pci_dss=("PCI DSS 10.2.1",), soc2=("SOC 2 CC7.2",),
+        cis=("3.1",), security_hub=("CloudTrail.1",), aws_config=("cloudtrail-security-trail-enabled",),
+        url=f"{_SH}/cloudtrail-controls.html#cloudtrail-1",
+        remediation="Set isMultiRegionTrail to true so activity in every region, including regions "
+                    "enabled later, is recorded by this trail.",
+    ),
+    "aws-cloudtrail-trail-global-service-events": Clauses(
+        hipaa=(_HIPAA_AUDIT,), pci_dss=("PCI DSS 10.2.1",), soc2=("SOC 2 CC7.2",),
+        aws_config=("cloudtrail-security-trail-enabled",),
+        url="https://docs.aws.amazon.com/awscloudtrail/latest/userguide/"
+            "cloudtrail-concepts.html#cloudtrail-concepts-global-service-events",
+        remediation="Remove includeGlobalServiceEvents=false (or set it to true) so IAM, STS and "
+                    "CloudFront events are recorded.",
+    ),
+    "aws-cloudtrail-trail-management-events": Clauses(
+        hipaa=(_HIPAA_AUDIT,), pci_dss=("PCI DSS 10.2.1", "PCI DSS 10.2.1.2"), soc2=("SOC 2 CC7.2",),
+        cis=("3.1",), security_hub=("CloudTrail.1",), aws_config=("cloudtrail-security-trail-enabled",),
+        url="https://docs.aws.amazon.com/awscloudtrail/latest/userguide/logging-management-events-with-cloudtrail.html",
+        remediation="Record read and write management events without exclusions: either omit event "
+                    "selectors, or use eventSelectors with readWriteType All, includeManagementEvents true "
+                    "and no excludeManagementEventSources, or an advanced event selector on "
+                    "eventCategory Management without readOnly or eventSource exclusions.",
+    ),
+    "aws-cloudtrail-trail-logging-enabled": Clauses(
+        hipaa=(_HIPAA_AUDIT,), pci_dss=("PCI DSS 10.2.1",), soc2=("SOC 2 CC7.2",),
+        cis=("3.1",), security_hub=("CloudTrail.3",),
+        url=f"{_SH}/cloudtrail-controls.html#cloudtrail-3",
+        remediation="Remove enableLogging=false (or set it to true); a stopped trail records nothing.",
+    ),
+    "aws-cloudtrail-trail-cloudwatch-logs": Clauses(
+        hipaa=(_HIPAA_REVIEW,), pci_dss=("PCI DSS 10.3.3", "PCI DSS 10.4.1.1"), soc2=("SOC 2 CC7.2",),
+        security_hub=("CloudTrail.5",),
+        url=f"{_SH}/cloudtrail-controls.html#cloudtrail-5",
+        remediation="Set cloudWatchLogsGroupArn to '<log group arn>:*' and cloudWatchLogsRoleArn to a role "
+                    "that cloudtrail.amazonaws.com can assume with logs:CreateLogStream and "
+                    "logs:PutLogEvents on that log group.",
+    ),
+    "aws-cloudtrail-trail-kms-encryption": Clauses(
+        hipaa=(_HIPAA_ENCRYPTION,), pci_dss=("PCI DSS 10.3.2",), soc2=("SOC 2 CC6.1",),
+        cis=("3.5",), security_hub=("CloudTrail.2",), aws_config=("cloudtrail-security-trail-enabled",),
+        url=f"{_SH}/cloudtrail-controls.html#cloudtrail-2",
+        remediation="Set kmsKeyId to a customer managed KMS key whose key policy lets "
+                    "cloudtrail.amazonaws.com GenerateDataKey* for this trail.",
+    ),
+    "aws-cloudtrail-trail-kms-encryption-required": Clauses(
+        hipaa=(_HIPAA_ENCRYPTION,), pci_dss=("PCI DSS 10.3.2",), soc2=("SOC 2 CC6.1",),
+        cis=("3.5",), security_hub=("CloudTrail.2",), aws_config=("cloudtrail-security-trail-enabled",),
+        url=f"{_SH}/cloudtrail-controls.html#cloudtrail-2",
+        remediation="Set kmsKeyId to a customer managed KMS key whose key policy lets "
+                    "cloudtrail.amazonaws.com GenerateDataKey* for this trail.",
+    ),
+    "aws-cloudtrail-trail-sns-notification": Clauses(
+        soc2=("SOC 2 CC7.3",),
+        url="https://docs.aws.amazon.com/awscloudtrail/latest/userguide/configure-sns-notifications-for-cloudtrail.html",
+        remediation="Set snsTopicName to a topic whose policy lets cloudtrail.amazonaws.com publish, so "
+                    "log-file delivery can be observed.",
+    ),
+    "aws-cloudtrail-trail-tags": Clauses(
+        soc2=("SOC 2 CC6.1",), security_hub=("CloudTrail.9",),
+        url=f"{_SH}/cloudtrail-controls.html#cloudtrail-9",
+        remediation="Add tags to the trail (for example owner and data-classification) so ownership and "
+                    "scope are visible to reviewers.",
+    ),
+    # --- S3 bucket a trail writes to ----------------------------------------------------------------
+    "aws-s3-bucket-public-access-block": Clauses(
+        hipaa=(_HIPAA_ACCESS,), pci_dss=("PCI DSS 10.3.1",), soc2=("SOC 2 CC6.1",),
+        cis=("2.1.4",), security_hub=("CloudTrail.6", "S3.8"),
+        url=f"{_SH}/s3-controls.html#s3-8",
+        remediation="Add an aws.s3.BucketPublicAccessBlock for the log bucket with blockPublicAcls, "
+                    "blockPublicPolicy, ignorePublicAcls and restrictPublicBuckets all true.",
+    ),
+    "aws-s3-bucket-encryption": Clauses(
+        hipaa=(_HIPAA_ENCRYPTION,), pci_dss=("PCI DSS 10.3.2",), soc2=("SOC 2 CC6.1",),
+        url="https://docs.aws.amazon.com/AmazonS3/latest/userguide/default-bucket-encryption.html",
+        remediation="Add an aws.s3.BucketServerSideEncryptionConfiguration for the log bucket whose rule "
+                    "sets applyServerSideEncryptionByDefault.sseAlgorithm to aws:kms (with kmsMasterKeyId) "
+                    "or AES256.",
+    ),
+    "aws-s3-bucket-versioning": Clauses(
+        hipaa=(_HIPAA_INTEGRITY,), pci_dss=("PCI DSS 10.3.2",), soc2=("SOC 2 CC7.2",),
+        security_hub=("S3.14",),
+        url=f"{_SH}/s3-controls.html#s3-14",
+        remediation="Add an aws.s3.BucketVersioning for the log bucket with versioningConfiguration.status "
+                    "Enabled, so an overwritten or deleted log file can be recovered.",
+    ),
+    "aws-s3-bucket-tls-only": Clauses(
+        hipaa=(_HIPAA_TRANSMISSION,), pci_dss=("PCI DSS 4.2.1",), soc2=("SOC 2 CC6.7",),
+        cis=("2.1.1",), security_hub=("S3.5",),
+        url=f"{_SH}/s3-controls.html#s3-5",
+        remediation="Add to the bucket policy a statement with Effect Deny, Principal \"*\", Action s3:*, "
+                    "Resource the bucket ARN and '<bucket ARN>/*', and Condition "
+                    "{\"Bool\": {\"aws:SecureTransport\": \"false\"}}.",
+    ),
+    "aws-s3-bucket-access-logging": Clauses(
+        hipaa=(_HIPAA_AUDIT,), pci_dss=("PCI DSS 10.2.1.3",),
+        cis=("3.4",), security_hub=("CloudTrail.7", "S3.9"),
+        url=f"{_SH}/cloudtrail-controls.html#cloudtrail-7",
+        remediation="Add an aws.s3.BucketLogging for the log bucket whose targetBucket is a separate "
+                    "access-log bucket, so every read of the audit logs is itself recorded.",
+    ),
+    "aws-s3-bucket-ownership-enforced": Clauses(
+        hipaa=(_HIPAA_ACCESS,), pci_dss=("PCI DSS 10.3.1",), soc2=("SOC 2 CC6.1",),
+        security_hub=("S3.12",),
+        url=f"{_SH}/s3-controls.html#s3-12",
+        remediation="Add an aws.s3.BucketOwnershipControls for the log bucket with rule.objectOwnership "
+                    "BucketOwnerEnforced and remove ACL settings (acl, grants, BucketAcl).",
+    ),
+    "aws-s3-bucket-lifecycle-retention": Clauses(
+        hipaa=(_HIPAA_RETENTION,), pci_dss=("PCI DSS 10.5.1",), soc2=("SOC 2 CC7.2",),
+        url="https://docs.aws.amazon.com/AmazonS3/latest/userguide/lifecycle-expire-general-considerations.html",
+        remediation="Raise expiration.days and noncurrentVersionExpiration.noncurrentDays in the bucket's "
+                    "lifecycle rules to at least the retention floor, or remove the expiration.",
+    ),
+    "aws-s3-bucket-lifecycle-immediate-access": Clauses(
+        pci_dss=("PCI DSS 10.5.1",),
+        url="https://docs.aws.amazon.com/AmazonS3/latest/userguide/lifecycle-transition-general-considerations.html",
+        remediation="Move transitions to GLACIER or DEEP_ARCHIVE to at least the immediately-available "
+                    "window, or transition to a class that needs no restore (STANDARD_IA, GLACIER_IR).",
+    ),
+    "aws-s3-bucket-object-lock": Clauses(
+        hipaa=(_HIPAA_INTEGRITY,), pci_dss=("PCI DSS 10.3.2",), security_hub=("S3.15",),
+        url=f"{_SH}/s3-controls.html#s3-15",
+        remediation="Create the log bucket with objectLockEnabled true and add an "
+                    "aws.s3.BucketObjectLockConfiguration with a default retention "
+                    "(GOVERNANCE or COMPLIANCE).",
+    ),
+    "aws-s3-bucket-mfa-delete": Clauses(
+        hipaa=(_HIPAA_INTEGRITY,), cis=("2.1.2",), security_hub=("S3.20",),
+        url=f"{_SH}/s3-controls.html#s3-20",
+        remediation="Enable MFA Delete with the root account (versioningConfiguration.mfaDelete Enabled and "
+                    "the mfa argument); it cannot be enabled by a role.",
+    ),
+    # --- KMS ----------------------------------------------------------------------------------------
+    "aws-kms-key-rotation": Clauses(
+        hipaa=(_HIPAA_ENCRYPTION,), pci_dss=("PCI DSS 3.7.4",), soc2=("SOC 2 CC6.1",),
+        cis=("3.6",), security_hub=("KMS.4",),
+        url=f"{_SH}/kms-controls.html#kms-4",
+        remediation="Set enableKeyRotation to true on the customer managed symmetric key.",
+    ),
+    # --- CloudWatch Logs ----------------------------------------------------------------------------
+    "aws-cloudwatch-log-group-retention": Clauses(
+        hipaa=(_HIPAA_RETENTION,), pci_dss=("PCI DSS 10.5.1",), soc2=("SOC 2 CC7.2",),
+        security_hub=("CloudWatch.16",),
+        url=f"{_SH}/cloudwatch-controls.html#cloudwatch-16",
+        remediation="Set retentionInDays on the trail's log group to at least the required days (a value "
+                    "CloudWatch Logs accepts), or to 0 / unset for never expire.",
+    ),
+    "aws-cloudwatch-log-group-kms-encryption": Clauses(
+        hipaa=(_HIPAA_ENCRYPTION,), pci_dss=("PCI DSS 10.3.2",), soc2=("SOC 2 CC6.1",),
+        url="https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html",
+        remediation="Set kmsKeyId on the trail's log group to a KMS key whose policy lets "
+                    "logs.<region>.amazonaws.com use it.",
+    ),
+    "aws-cloudwatch-log-group-kms-encryption-required": Clauses(
+        hipaa=(_HIPAA_ENCRYPTION,), pci_dss=("PCI DSS 10.3.2",), soc2=("SOC 2 CC6.1",),
+        url="https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html",
+        remediation="Set kmsKeyId on the trail's log group to a KMS key whose policy lets "
+                    "logs.<region>.amazonaws.com use it.",
+    ),
+    # --- SNS ----------------------------------------------------------------------------------------
+    "aws-sns-topic-kms-encryption": Clauses(
+        hipaa=(_HIPAA_ENCRYPTION,), soc2=("SOC 2 CC6.1",), security_hub=("SNS.1",),
+        url=f"{_SH}/sns-controls.html#sns-1",
+        remediation="Set kmsMasterKeyId on the topic (alias/aws/sns or a customer managed key that "
+                    "cloudwatch.amazonaws.com and cloudtrail.amazonaws.com may use).",
+    ),
+    "aws-sns-topic-kms-encryption-required": Clauses(
+        hipaa=(_HIPAA_ENCRYPTION,), soc2=("SOC 2 CC6.1",), security_hub=("SNS.1",),
+        url=f"{_SH}/sns-controls.html#sns-1",
+        remediation="Set kmsMasterKeyId on the topic (alias/aws/sns or a customer managed key that "
+                    "cloudwatch.amazonaws.com and cloudtrail.amazonaws.com may use).",
+    ),
+    # --- Stack --------------------------------------------------------------------------------------
+    "aws-cloudtrail-stack-security-trail": Clauses(
+        hipaa=(_HIPAA_AUDIT, _HIPAA_INTEGRITY), pci_dss=("PCI DSS 10.2.1", "PCI DSS 10.3.4"),
+        soc2=("SOC 2 CC7.2",), cis=("3.1", "3.2"), security_hub=("CloudTrail.1", "CloudTrail.4"),
+        aws_config=("cloudtrail-security-trail-enabled",),
+        url="https://docs.aws.amazon.com/config/latest/developerguide/cloudtrail-security-trail-enabled.html",
+        remediation="Make one trail satisfy every trail rule at once: multi-region, global service events, "
+                    "all management events, logging on, log file validation, CloudWatch Logs delivery and, "
+                    "where required, KMS encryption.",
+    ),
+    "aws-cloudwatch-stack-monitoring-alarms": Clauses(
+        hipaa=(_HIPAA_REVIEW,), pci_dss=("PCI DSS 10.4.1.1",), soc2=("SOC 2 CC7.2", "SOC 2 CC7.3"),
+        cis=tuple(c.cis_id for c in monitoring.CIS_CONTROLS if c.cis_id),
+        security_hub=_MONITORING_SH + ("CloudWatch.15",),
+        url=f"{_SH}/cloudwatch-controls.html",
+        remediation="For each control, add an aws.cloudwatch.LogMetricFilter with the prescribed pattern on "
+                    "a log group the trail delivers to, an aws.cloudwatch.MetricAlarm on its metric, and an "
+                    "alarm action to an SNS topic that has an aws.sns.TopicSubscription.",
+    ),
+}
+
+FRAMEWORK_TAGS = {
+    "hipaa": "hipaa", "pci_dss": "pci-dss", "soc2": "soc2", "cis": "cis", "security_hub": "security-hub",
+}
+# Which Clauses field each profile name selects when a message cites clauses.
+PROFILE_FIELDS = {"hipaa": "hipaa", "pci-dss": "pci_dss", "soc2": "soc2"}
+
+
+def clauses(policy_name: str) -> Clauses:
+    return CONTROLS[policy_name]
+
+
+def tags(policy_name: str) -> list[str]:
+    entry = CONTROLS[policy_name]
+    return [tag for field_name, tag in FRAMEWORK_TAGS.items() if getattr(entry, field_name)]
+
+
+def cite(policy_name: str, profiles: tuple[str, ...] | None = None) -> str:
+    """The parenthesised clause list for a message: benchmarks first, then the chosen profiles' clauses.
+
+    ``profiles`` None cites every regulation (policies that do not depend on the profile).
+    """
+    entry = CONTROLS[policy_name]
+    parts: list[str] = []
+    if entry.security_hub:
+        parts.append("Security Hub " + ", ".join(entry.security_hub))
+    if entry.cis:
+        parts.append("CIS " + ", ".join(entry.cis))
+    chosen = ("hipaa", "pci-dss", "soc2") if profiles is None else profiles
+    for profile in ("hipaa", "pci-dss", "soc2"):
+        if profile in chosen:
+            parts.extend(getattr(entry, PROFILE_FIELDS[profile]))
+    if not parts and entry.aws_config:
+        parts.append("AWS Config " + ", ".join(entry.aws_config))
+    return "(" + ", ".join(parts) + ")" if parts else ""

@@ -1,0 +1,245 @@
+"""Finding a trail's companions in a stack: its bucket, the bucket's configuration, its log group, topics.
+
+Stack policies never guess by name pattern. They follow the trail's inputs:
+
+* a trail's ``s3BucketName`` property dependency is the log bucket (through a BucketPolicy or other
+  companion whose ``bucket`` input depends on the bucket, e.g. ``s3_bucket_name=policy.bucket``,
+  which programs use to order the policy before the trail); when the name is known, a bucket whose
+  ``bucket`` input equals it matches too;
+* a companion configuration resource (public access block, encryption, versioning, ...) belongs to a
+  bucket when its ``bucket`` input depends on that bucket resource or equals its known name;
+* a trail's ``cloudWatchLogsGroupArn`` dependency (or a known ARN naming the group) is its log group;
+  a metric filter belongs to a log group through ``logGroupName``;
+* an alarm acts on an SNS topic through ``alarmActions``; a subscription belongs to a topic through
+  ``topic``.
+
+Both the current resource types and the deprecated ``*V2`` forms are understood.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from audit_policies.props import Unknown, is_unknown, plain
+
+TRAIL = "aws:cloudtrail/trail:Trail"
+BUCKET = "aws:s3/bucket:Bucket"
+BUCKET_V2 = "aws:s3/bucketV2:BucketV2"
+BUCKETS = (BUCKET, BUCKET_V2)
+PUBLIC_ACCESS_BLOCK = ("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",)
+ENCRYPTION = (
+    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+    "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2",
+)
+VERSIONING = ("aws:s3/bucketVersioning:BucketVersioning", "aws:s3/bucketVersioningV2:BucketVersioningV2")
+LIFECYCLE = (
+    "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+    "aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2",
+)
+LOGGING = ("aws:s3/bucketLogging:BucketLogging", "aws:s3/bucketLoggingV2:BucketLoggingV2")
+POLICY = ("aws:s3/bucketPolicy:BucketPolicy",)
+OWNERSHIP = ("aws:s3/bucketOwnershipControls:BucketOwnershipControls",)
+OBJECT_LOCK = (
+    "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration",
+    "aws:s3/bucketObjectLockConfigurationV2:BucketObjectLockConfigurationV2",
+)
+ACL = ("aws:s3/bucketAcl:BucketAcl", "aws:s3/bucketAclV2:BucketAclV2")
+COMPANIONS = PUBLIC_ACCESS_BLOCK + ENCRYPTION + VERSIONING + LIFECYCLE + LOGGING + POLICY + OWNERSHIP \
+    + OBJECT_LOCK + ACL
+LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
+METRIC_FILTER = "aws:cloudwatch/logMetricFilter:LogMetricFilter"
+METRIC_ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+TOPIC = "aws:sns/topic:Topic"
+SUBSCRIPTION = "aws:sns/topicSubscription:TopicSubscription"
+
+# arn:<partition>:logs:<region>:<account>:log-group:<name>[:*]
+_LOG_GROUP_ARN = re.compile(r"^arn:[a-z-]+:logs:[^:]*:[^:]*:log-group:([^:]+)(?::\*)?$")
+
+
+@dataclass
+class Node:
+    """One stack resource with plain (proxy-free) properties and dependencies by URN."""
+
+    type: str
+    name: str
+    urn: str
+    props: dict[str, Any]
+    property_dependencies: dict[str, list[str]] = field(default_factory=dict)
+
+    def known(self, key: str) -> str | None:
+        """A string property when set and known, else None."""
+        value = self.props.get(key)
+        return value if isinstance(value, str) and value else None
+
+    def label(self) -> str:
+        return f"'{self.name}'"
+
+
+def known_str(value: Any) -> str | None:
+    return value if isinstance(value, str) and value and not is_unknown(value) else None
+
+
+def log_group_name_from_arn(arn: str | None) -> str | None:
+    match = _LOG_GROUP_ARN.match(arn or "")
+    return match.group(1) if match else None
+
+
+class Graph:
+    """The stack's resources, indexed for following the trail's inputs."""
+
+    def __init__(self, resources: Iterable[Any]) -> None:
+        self.nodes: list[Node] = []
+        for r in resources:
+            deps = {k: [d.urn for d in v] for k, v in (r.property_dependencies or {}).items()}
+            self.nodes.append(Node(r.resource_type, r.name, r.urn, plain(r.props) or {}, deps))
+        self.by_urn = {n.urn: n for n in self.nodes}
+        self._position = {n.urn: i for i, n in enumerate(self.nodes)}
+        # Indexes built once, so that following a reference costs a lookup, not a scan of the stack
+        # (a stack of thousands of resources is evaluated in linear time).
+        self._by_type: dict[str, list[Node]] = {}
+        for n in self.nodes:
+            self._by_type.setdefault(n.type, []).append(n)
+        self._named: dict[tuple[str, str], list[Node]] = {}
+        for n in self.nodes:
+            if n.type in BUCKETS and n.known("bucket"):
+                self._named.setdefault(("bucket", n.known("bucket")), []).append(n)
+            elif n.type == LOG_GROUP and n.known("name"):
+                self._named.setdefault(("log-group", n.known("name")), []).append(n)
+            elif n.type == TOPIC:
+                for key in {n.known("arn"), n.known("name")} - {None}:
+                    self._named.setdefault(("topic", key), []).append(n)
+        self._referrers: dict[tuple[str, str], list[Node]] = {}
+        for n in self.nodes:
+            for prop in ("bucket", "logGroupName", "topic"):
+                for key in self._reference_keys(n, prop):
+                    self._referrers.setdefault((prop, key), []).append(n)
+
+    @staticmethod
+    def _reference_keys(node: Node, prop: str) -> set[str]:
+        """What ``node``'s ``prop`` input refers to: URNs it depends on and its known value."""
+        keys = set(node.property_dependencies.get(prop, []))
+        value = known_str(node.props.get(prop))
+        if value:
+            keys.add(value)
+            if prop == "topic" and value.startswith("arn:"):
+                keys.add("name:" + value.split(":")[-1])
+        return keys
+
+    def _referring(self, prop: str, node: Node, value: str | None, types: Iterable[str]) -> list[Node]:
+        """Nodes of ``types`` whose ``prop`` input depends on ``node`` or equals ``value``."""
+        wanted = set(types)
+        found: dict[str, Node] = {}
+        for key in (node.urn, value):
+            for referrer in self._referrers.get((prop, key), []) if key else []:
+                if referrer.type in wanted:
+                    found.setdefault(referrer.urn, referrer)
+        return sorted(found.values(), key=lambda n: self._position[n.urn])
+
+    def of_type(self, *types: str) -> list[Node]:
+        if len(types) == 1:
+            return list(self._by_type.get(types[0], []))
+        return [n for n in self.nodes if n.type in types]
+
+    def deps(self, node: Node, prop: str) -> list[Node]:
+        return [self.by_urn[u] for u in node.property_dependencies.get(prop, []) if u in self.by_urn]
+
+    # --- the trail's bucket ----------------------------------------------------------------------
+
+    def _buckets_behind(self, node: Node, depth: int = 0) -> list[Node]:
+        if node.type in BUCKETS:
+            return [node]
+        if depth >= 3:
+            return []
+        found: list[Node] = []
+        for dep in self.deps(node, "bucket"):
+            found.extend(self._buckets_behind(dep, depth + 1))
+        return found
+
+    def trail_buckets(self) -> list[tuple[Node, list[Node]]]:
+        """Each bucket some trail writes to, with the trails writing to it (stack order)."""
+        result: dict[str, tuple[Node, list[Node]]] = {}
+        for trail in self.of_type(TRAIL):
+            matched: list[Node] = []
+            for dep in self.deps(trail, "s3BucketName"):
+                matched.extend(self._buckets_behind(dep))
+            name = known_str(trail.props.get("s3BucketName"))
+            if name:
+                matched.extend(self._named.get(("bucket", name), []))
+            for bucket in matched:
+                entry = result.setdefault(bucket.urn, (bucket, []))
+                if trail not in entry[1]:
+                    entry[1].append(trail)
+        return list(result.values())
+
+    def companions(self, bucket: Node, types: tuple[str, ...]) -> list[Node]:
+        """Configuration resources of ``types`` whose ``bucket`` input is ``bucket``."""
+        return self._referring("bucket", bucket, bucket.known("bucket"), types)
+
+    # --- the trail's log group ---------------------------------------------------------------------
+
+    def trail_log_groups(self) -> list[tuple[Node, list[Node]]]:
+        """Each log group some trail delivers to, with those trails."""
+        result: dict[str, tuple[Node, list[Node]]] = {}
+        for trail in self.of_type(TRAIL):
+            matched = [d for d in self.deps(trail, "cloudWatchLogsGroupArn") if d.type == LOG_GROUP]
+            name = log_group_name_from_arn(known_str(trail.props.get("cloudWatchLogsGroupArn")))
+            if name:
+                matched.extend(self._named.get(("log-group", name), []))
+            for group in matched:
+                entry = result.setdefault(group.urn, (group, []))
+                if trail not in entry[1]:
+                    entry[1].append(trail)
+        return list(result.values())
+
+    def metric_filters(self, group: Node) -> list[Node]:
+        return self._referring("logGroupName", group, group.known("name"), (METRIC_FILTER,))
+
+    # --- topics ------------------------------------------------------------------------------------
+
+    def topics_referenced(self, node: Node, prop: str) -> tuple[list[Node], Unknown | None]:
+        """Topics a list-of-ARNs property points at, and the first unknown element (if any).
+
+        Known ARNs are matched to topics by ARN or name; the property dependencies only stand in for
+        elements that are unknown or match no topic by value (an empty known list means no topic).
+        """
+        value = node.props.get(prop)
+        if is_unknown(value):
+            return [d for d in self.deps(node, prop) if d.type == TOPIC], value
+        values = value if isinstance(value, list) else [] if value is None else [value]
+        unknown = next((v for v in values if is_unknown(v)), None)
+        topics: list[Node] = []
+        unmatched = False
+        for arn in (known_str(v) for v in values):
+            if arn:
+                candidates = self._named.get(("topic", arn), []) + self._named.get(
+                    ("topic", arn.split(":")[-1]), [])
+                unique = {t.urn: t for t in candidates}.values()
+                found = [t for t in unique if _topic_matches(t, arn)]
+                unmatched = unmatched or not found
+                topics.extend(t for t in found if t not in topics)
+        if unknown is not None or unmatched:
+            topics.extend(d for d in self.deps(node, prop) if d.type == TOPIC and d not in topics)
+        return topics, unknown
+
+    def subscriptions(self, topic: Node) -> list[Node]:
+        found = self._referring("topic", topic, topic.known("arn"), (SUBSCRIPTION,))
+        name = topic.known("name")
+        if name:
+            # A subscription may name the topic by an ARN the program built from the topic's name.
+            found.extend(s for s in self._referring("topic", topic, "name:" + name, (SUBSCRIPTION,))
+                         if s not in found)
+        return found
+
+
+def _topic_matches(topic: Node, arn: str | None) -> bool:
+    if not arn:
+        return False
+    if topic.known("arn") == arn:
+        return True
+    name = topic.known("name")
+    return name is not None and arn.split(":")[-1] == name and arn.startswith("arn:")
+
+

@@ -1,0 +1,175 @@
+"""Drive the policy pack in-process through the SDK's real Analyzer servicer.
+
+``Pack`` builds ``pulumi_policy.policy._PolicyAnalyzerServicer`` over ``ALL_POLICIES`` and calls
+``Configure``, ``Analyze`` and ``AnalyzeStack`` with real ``pulumi.runtime.proto`` messages
+(properties as ``google.protobuf.Struct``), so the SDK's deserialisation, unknown-value proxy,
+not-applicable handling and message formatting all run. What the engine adds is reproduced in
+``engine_config``: it applies each policy's schema defaults, validates the user's config with JSON
+Schema, and sends an explicit enforcement level for every policy. Not reproduced: the provider's
+``Check`` (defaults, auto-names) and real URNs; fixtures give the properties a v7 provider would send.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from typing import Any
+
+import jsonschema
+from audit_policies.pack import ALL_POLICIES, PACK_NAME
+from google.protobuf import struct_pb2
+from pulumi.runtime import proto
+from pulumi_policy import EnforcementLevel
+from pulumi_policy.policy import _PolicyAnalyzerServicer
+
+LEVELS = {
+    EnforcementLevel.ADVISORY: proto.ADVISORY,
+    EnforcementLevel.MANDATORY: proto.MANDATORY,
+    EnforcementLevel.DISABLED: proto.DISABLED,
+    EnforcementLevel.REMEDIATE: proto.REMEDIATE,
+}
+LEVEL_NAMES = {proto.ADVISORY: "advisory", proto.MANDATORY: "mandatory", proto.DISABLED: "disabled"}
+POLICIES = {p.name: p for p in ALL_POLICIES}
+VERSION = "0.1.0"
+
+
+def policy_json_schema(policy) -> dict:
+    """The JSON Schema the engine validates one policy's config against."""
+    schema = policy.config_schema
+    return {
+        "type": "object",
+        "properties": {"enforcementLevel": {"type": "string",
+                                            "enum": ["advisory", "mandatory", "remediate", "disabled"]},
+                       **(schema.properties if schema else {})},
+        "required": list(schema.required or []) if schema else [],
+        "additionalProperties": False,
+    }
+
+
+def engine_config(user: dict[str, Any] | None = None) -> dict[str, tuple[int, dict]]:
+    """What the engine sends in Configure for a --policy-pack-config document.
+
+    Validates like the engine (an invalid document raises jsonschema.ValidationError), applies schema
+    defaults, and gives every policy an explicit level.
+    """
+    user = copy.deepcopy(user or {})
+    shared = user.pop("all", None)
+    result = {}
+    for name, policy in POLICIES.items():
+        given = user.pop(name, {})
+        if isinstance(given, str):
+            given = {"enforcementLevel": given}
+        jsonschema.validate(given, policy_json_schema(policy))
+        level_name = given.pop("enforcementLevel", shared or policy.enforcement_level.value)
+        props = {k: copy.deepcopy(v.get("default")) for k, v in
+                 (policy.config_schema.properties.items() if policy.config_schema else [])
+                 if "default" in v}
+        props.update(given)
+        result[name] = (LEVELS[EnforcementLevel(level_name)], props)
+    if user:
+        raise jsonschema.ValidationError(f"unknown policies in config: {sorted(user)}")
+    return result
+
+
+@dataclass
+class Diag:
+    policy: str
+    level: str
+    message: str  # the reported message, without the "description\n" prefix the SDK adds
+    urn: str
+
+
+@dataclass
+class Result:
+    diagnostics: list[Diag]
+    not_applicable: dict[str, str]
+
+    def of(self, policy: str) -> list[Diag]:
+        return [d for d in self.diagnostics if d.policy == policy]
+
+    def summary(self) -> list[tuple[str, str, str]]:
+        return [(d.policy, d.level, d.message) for d in self.diagnostics]
+
+
+@dataclass
+class R:
+    """A stack resource fixture: engine type, name, input properties, property dependencies by name."""
+
+    type: str
+    name: str
+    props: dict[str, Any]
+    deps: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def urn(self) -> str:
+        return f"urn:pulumi:test::spawn-audit::{self.type}::{self.name}"
+
+
+def _struct(props: dict[str, Any]) -> struct_pb2.Struct:
+    s = struct_pb2.Struct()
+    s.update(props)
+    return s
+
+
+def _result(response) -> Result:
+    diags = []
+    for d in response.diagnostics:
+        message = d.message
+        if message.startswith(d.description + "\n"):
+            message = message[len(d.description) + 1:]
+        diags.append(Diag(d.policyName, LEVEL_NAMES[d.enforcementLevel], message, d.urn))
+    return Result(diags, {n.policy_name: n.reason for n in response.not_applicable})
+
+
+class Pack:
+    def __init__(self) -> None:
+        self.servicer = _PolicyAnalyzerServicer(PACK_NAME, VERSION, ALL_POLICIES, EnforcementLevel.ADVISORY)
+
+    def configure(self, sent: dict[str, tuple[int, dict]]) -> Pack:
+        request = proto.ConfigureAnalyzerRequest()
+        for name, (level, props) in sent.items():
+            request.policyConfig[name].CopyFrom(
+                proto.PolicyConfig(enforcementLevel=level, properties=_struct(props)))
+        self.servicer.Configure(request, None)
+        return self
+
+    def analyze(self, resource: R) -> Result:
+        request = proto.AnalyzeRequest(type=resource.type, properties=_struct(resource.props),
+                                       urn=resource.urn, name=resource.name)
+        return _result(self.servicer.Analyze(request, None))
+
+    def analyze_stack(self, resources: list[R]) -> Result:
+        by_name = {r.name: r for r in resources}
+        request = proto.AnalyzeStackRequest()
+        for r in resources:
+            item = request.resources.add(type=r.type, urn=r.urn, name=r.name, properties=_struct(r.props))
+            for prop, names in r.deps.items():
+                item.propertyDependencies[prop].urns.extend(by_name[n].urn for n in names)
+            item.dependencies.extend(sorted({by_name[n].urn for names in r.deps.values() for n in names}))
+        return _result(self.servicer.AnalyzeStack(request, None))
+
+    def preview(self, resources: list[R]) -> Result:
+        """Every resource through Analyze, then the stack through AnalyzeStack, like one preview."""
+        diags: list[Diag] = []
+        not_applicable: dict[str, str] = {}
+        for r in resources:
+            result = self.analyze(r)
+            diags += result.diagnostics
+            not_applicable.update(result.not_applicable)
+        stack = self.analyze_stack(resources)
+        return Result(diags + stack.diagnostics, {**not_applicable, **stack.not_applicable})
+
+
+def default_pack() -> Pack:
+    """The pack configured as the engine would without --policy-pack-config (all profiles)."""
+    return Pack().configure(engine_config())
+
+
+def configured(user: dict[str, Any]) -> Pack:
+    return Pack().configure(engine_config(user))
+
+
+def for_all(properties: dict[str, Any]) -> dict[str, dict]:
+    """A config document giving ``properties`` to every policy whose schema has all their keys."""
+    return {name: dict(properties) for name, p in POLICIES.items()
+            if p.config_schema and all(k in p.config_schema.properties for k in properties)}

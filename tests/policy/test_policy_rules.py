@@ -1,0 +1,513 @@
+"""Each rule: a compliant baseline, then one-change negatives asserting the exact diagnostics.
+
+Everything goes through the SDK's Analyzer servicer (``policy_harness.Pack``): every resource through
+``Analyze`` and the stack through ``AnalyzeStack``, as one preview. Each negative asserts the complete
+list of diagnostics, so a change that trips an unexpected second policy fails too.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+import pytest
+from audit_policies import matrix
+from policy_fixtures import compliant_stack, find
+from policy_harness import Pack, R, configured, engine_config, for_all
+
+M, A = "mandatory", "advisory"
+ALL = "45 CFR 164.312(b), PCI DSS 10.2.1, SOC 2 CC7.2"
+SECURITY_TRAIL = ("aws-cloudtrail-stack-security-trail", M,
+                  "No trail satisfies every trail rule together (Security Hub CloudTrail.1, CloudTrail.4, "
+                  "CIS 3.1, "
+                  "3.2, 45 CFR 164.312(b), 45 CFR 164.312(c)(1), PCI DSS 10.2.1, PCI DSS 10.3.4, SOC 2 "
+                  "CC7.2). "
+                  "trail 'trail': {}.")
+
+
+def security_trail(fix: str) -> tuple[str, str, str]:
+    name, level, template = SECURITY_TRAIL
+    return name, level, template.format(fix)
+
+
+def set_prop(resource: str, key: str, value) -> Callable[[list[R]], None]:
+    def mutate(stack: list[R]) -> None:
+        props = find(stack, resource).props
+        if value is None:
+            props.pop(key, None)
+        else:
+            props[key] = value
+    return mutate
+
+
+def remove(resource: str) -> Callable[[list[R]], None]:
+    return lambda stack: stack.remove(find(stack, resource))
+
+
+def lifecycle_rule(stack: list[R]) -> dict:
+    return find(stack, "archive-lifecycle").props["rules"][0]
+
+
+def preview(mutate=None, config=None):
+    stack = compliant_stack()
+    if mutate:
+        mutate(stack)
+    pack = configured(config) if config is not None else Pack().configure(engine_config())
+    return pack.preview(stack)
+
+
+# --- baselines ---------------------------------------------------------------------------------------
+
+def test_compliant_stack_has_no_diagnostics_with_default_config():
+    result = preview()
+    assert result.summary() == []
+    # The KMS "-required" twins are not applicable: no profile sets kms_encryption by default.
+    assert set(result.not_applicable) == {
+        "aws-cloudtrail-trail-kms-encryption-required",
+        "aws-cloudwatch-log-group-kms-encryption-required",
+        "aws-sns-topic-kms-encryption-required",
+    }
+
+
+@pytest.mark.parametrize("stem", sorted(matrix.EXAMPLE_PROFILES))
+def test_compliant_stack_passes_each_example_config(stem):
+    config = json.loads((matrix.POLICY_DIR / "config" / f"{stem}.json").read_text())
+    assert preview(config=config).summary() == []
+
+
+def test_sandbox_makes_profile_controls_not_applicable():
+    config = json.loads((matrix.POLICY_DIR / "config" / "sandbox.json").read_text())
+    result = preview(set_prop("trail", "enableLogFileValidation", False), config)
+    assert result.summary() == []
+    assert result.not_applicable["aws-cloudtrail-trail-log-file-validation"] == \
+        "not required by the sandbox profile (none)"
+
+
+# --- one-change negatives ----------------------------------------------------------------------------
+
+def _glacier_at_30(stack):
+    lifecycle_rule(stack)["transitions"][0]["days"] = 30
+
+
+def _expire_at_30(stack):
+    lifecycle_rule(stack)["expiration"]["days"] = 30
+
+
+def _noncurrent_at_400(stack):
+    lifecycle_rule(stack)["noncurrentVersionExpiration"]["noncurrentDays"] = 400
+
+
+def _readonly_selector(stack):
+    find(stack, "trail").props["advancedEventSelectors"][0]["fieldSelectors"].append(
+        {"field": "readOnly", "equals": ["false"]})
+
+
+def _write_only_basic_selector(stack):
+    props = find(stack, "trail").props
+    del props["advancedEventSelectors"]
+    props["eventSelectors"] = [{"readWriteType": "WriteOnly", "includeManagementEvents": True,
+                                "excludeManagementEventSources": ["kms.amazonaws.com"]}]
+
+
+def _sse_aes(stack):
+    find(stack, "archive-sse").props["rules"][0]["applyServerSideEncryptionByDefault"] = \
+        {"sseAlgorithm": "AES256"}
+
+
+def _no_object_lock(stack):
+    stack.remove(find(stack, "archive-object-lock"))
+    del find(stack, "archive").props["objectLockEnabled"]
+
+
+def _versioning_status(status):
+    def mutate(stack):
+        find(stack, "archive-versioning").props["versioningConfiguration"]["status"] = status
+    return mutate
+
+
+def _no_mfa_delete(stack):
+    del find(stack, "archive-versioning").props["versioningConfiguration"]["mfaDelete"]
+
+
+PCI_ONLY = for_all({"profiles": ["pci-dss"]})
+HIPAA_ONLY = for_all({"profiles": ["hipaa"]})
+
+NEGATIVES = [
+    ("log-file-validation-off", set_prop("trail", "enableLogFileValidation", False), PCI_ONLY, [
+        ("aws-cloudtrail-trail-log-file-validation", M,
+         "Set enableLogFileValidation to true (Security Hub CloudTrail.4, CIS 3.2, PCI DSS 10.3.4)."),
+        ("aws-cloudtrail-stack-security-trail", M,
+         "No trail satisfies every trail rule together (Security Hub CloudTrail.1, CloudTrail.4, CIS 3.1, "
+         "3.2, PCI DSS 10.2.1, PCI DSS 10.3.4). trail 'trail': set enableLogFileValidation to true."),
+    ]),
+    ("multi-region-unset", set_prop("trail", "isMultiRegionTrail", None), None, [
+        ("aws-cloudtrail-trail-multi-region", M,
+         f"Set isMultiRegionTrail to true (Security Hub CloudTrail.1, CIS 3.1, {ALL})."),
+        security_trail("set isMultiRegionTrail to true"),
+    ]),
+    ("global-events-off", set_prop("trail", "includeGlobalServiceEvents", False), None, [
+        ("aws-cloudtrail-trail-global-service-events", M,
+         f"Set includeGlobalServiceEvents to true (or remove it; it defaults to true) ({ALL})."),
+        security_trail("set includeGlobalServiceEvents to true (or remove it; it defaults to true)"),
+    ]),
+    ("logging-off", set_prop("trail", "enableLogging", False), None, [
+        ("aws-cloudtrail-trail-logging-enabled", M,
+         f"Set enableLogging to true (or remove it; it defaults to true) (Security Hub CloudTrail.3, CIS "
+         f"3.1, "
+         f"{ALL})."),
+        security_trail("set enableLogging to true (or remove it; it defaults to true)"),
+    ]),
+    ("advanced-selector-read-only-filter", _readonly_selector, None, [
+        ("aws-cloudtrail-trail-management-events", M,
+         "Add an advanced event selector on eventCategory Management without readOnly or eventSource "
+         "filters: remove its readOnly field selector (Security Hub CloudTrail.1, CIS 3.1, 45 CFR "
+         "164.312(b), "
+         "PCI DSS 10.2.1, PCI DSS 10.2.1.2, SOC 2 CC7.2)."),
+        security_trail("add an advanced event selector on eventCategory Management without readOnly or "
+                       "eventSource filters: remove its readOnly field selector"),
+    ]),
+    ("basic-selector-write-only-with-exclusion", _write_only_basic_selector, None, [
+        ("aws-cloudtrail-trail-management-events", M,
+         "Record read and write management events with none excluded: set readWriteType to All (is "
+         "WriteOnly); remove excludeManagementEventSources (kms.amazonaws.com) (Security Hub CloudTrail.1, "
+         "CIS 3.1, 45 CFR 164.312(b), PCI DSS 10.2.1, PCI DSS 10.2.1.2, SOC 2 CC7.2)."),
+        security_trail("record read and write management events with none excluded: set readWriteType to "
+                       "All (is WriteOnly); remove excludeManagementEventSources (kms.amazonaws.com)"),
+    ]),
+    ("cloudwatch-role-missing", set_prop("trail", "cloudWatchLogsRoleArn", None), None, [
+        ("aws-cloudtrail-trail-cloudwatch-logs", M,
+         "Set cloudWatchLogsRoleArn so events reach CloudWatch Logs through a role (Security Hub "
+         "CloudTrail.5, 45 CFR 164.308(a)(1)(ii)(D), PCI DSS 10.3.3, PCI DSS 10.4.1.1, SOC 2 CC7.2)."),
+        security_trail("set cloudWatchLogsRoleArn so events reach CloudWatch Logs through a role"),
+    ]),
+    ("trail-kms-removed", set_prop("trail", "kmsKeyId", None), None, [
+        ("aws-cloudtrail-trail-kms-encryption", A,
+         "Set kmsKeyId to a customer managed KMS key (Security Hub CloudTrail.2, CIS 3.5, "
+         "45 CFR 164.312(a)(2)(iv), PCI DSS 10.3.2, SOC 2 CC6.1)."),
+    ]),
+    ("trail-kms-removed-with-requireKms", set_prop("trail", "kmsKeyId", None),
+     for_all({"profiles": ["hipaa"], "requireKms": True}), [
+        ("aws-cloudtrail-trail-kms-encryption", A,
+         "Set kmsKeyId to a customer managed KMS key (Security Hub CloudTrail.2, CIS 3.5, "
+         "45 CFR 164.312(a)(2)(iv), PCI DSS 10.3.2, SOC 2 CC6.1)."),
+        ("aws-cloudtrail-trail-kms-encryption-required", M,
+         "Set kmsKeyId to a customer managed KMS key (Security Hub CloudTrail.2, CIS 3.5, "
+         "45 CFR 164.312(a)(2)(iv))."),
+        ("aws-cloudtrail-stack-security-trail", M,
+         "No trail satisfies every trail rule together (Security Hub CloudTrail.1, CloudTrail.4, CIS 3.1, "
+         "3.2, 45 CFR 164.312(b), 45 CFR 164.312(c)(1)). trail 'trail': set kmsKeyId to a customer managed "
+         "KMS key."),
+    ]),
+    ("sns-notification-removed", set_prop("trail", "snsTopicName", None), None, [
+        ("aws-cloudtrail-trail-sns-notification", A,
+         "Set snsTopicName to an SNS topic so each log-file delivery is announced (SOC 2 CC7.3)."),
+    ]),
+    ("trail-tags-removed", set_prop("trail", "tags", None), None, [
+        ("aws-cloudtrail-trail-tags", A, "Add at least one tag to the trail (Security Hub CloudTrail.9, SOC "
+                                         "2 CC6.1)."),
+    ]),
+    ("trail-required-tag-missing", lambda s: None,
+     {"aws-cloudtrail-trail-tags": {"requiredTagKeys": ["env"]}}, [
+        ("aws-cloudtrail-trail-tags", A, "Add the tag keys env to the trail (Security Hub CloudTrail.9, SOC "
+                                         "2 CC6.1)."),
+    ]),
+    ("public-access-flag-off", set_prop("archive-pab", "restrictPublicBuckets", False), None, [
+        ("aws-s3-bucket-public-access-block", M,
+         "Set restrictPublicBuckets to true on the public access block of bucket 'archive' (Security Hub "
+         "CloudTrail.6, S3.8, CIS 2.1.4, 45 CFR 164.312(a)(1), PCI DSS 10.3.1, SOC 2 CC6.1)."),
+    ]),
+    ("public-access-block-removed", remove("archive-pab"), None, [
+        ("aws-s3-bucket-public-access-block", M,
+         "Add an aws.s3.BucketPublicAccessBlock for bucket 'archive' with blockPublicAcls, "
+         "blockPublicPolicy, "
+         "ignorePublicAcls, restrictPublicBuckets set to true (Security Hub CloudTrail.6, S3.8, CIS 2.1.4, "
+         "45 CFR 164.312(a)(1), PCI DSS 10.3.1, SOC 2 CC6.1)."),
+    ]),
+    ("encryption-removed", remove("archive-sse"), None, [
+        ("aws-s3-bucket-encryption", M,
+         "Add default encryption to bucket 'archive' with an aws.s3.BucketServerSideEncryptionConfiguration "
+         "whose sseAlgorithm is AES256 or aws:kms or aws:kms:dsse (45 CFR 164.312(a)(2)(iv), PCI DSS 10.3.2, "
+         "SOC 2 CC6.1)."),
+    ]),
+    ("sse-s3-when-kms-required", _sse_aes, {"aws-s3-bucket-encryption": {"requireKms": True}}, [
+        ("aws-s3-bucket-encryption", M,
+         "Set sseAlgorithm of bucket 'archive' to aws:kms or aws:kms:dsse (KMS is required by the profile or "
+         "requireKms) (45 CFR 164.312(a)(2)(iv), PCI DSS 10.3.2, SOC 2 CC6.1); is AES256."),
+    ]),
+    ("versioning-suspended", _versioning_status("Suspended"), None, [
+        ("aws-s3-bucket-versioning", M,
+         "Enable versioning on bucket 'archive' with an aws.s3.BucketVersioning whose "
+         "versioningConfiguration.status is Enabled (Security Hub S3.14, 45 CFR 164.312(c)(1), "
+         "PCI DSS 10.3.2, SOC 2 CC7.2)."),
+    ]),
+    ("tls-statement-removed", set_prop("archive-policy", "policy", '{"Version": "2012-10-17", "Statement": '
+                                                                   '[]}'),
+     None, [
+        ("aws-s3-bucket-tls-only", M,
+         "Add to the bucket policy of bucket 'archive' a statement with Effect Deny, Principal *, Action "
+         "s3:*, "
+         "Resource the bucket and its objects, and Condition Bool aws:SecureTransport false (Security Hub "
+         "S3.5, CIS 2.1.1, 45 CFR 164.312(e)(1), PCI DSS 4.2.1, SOC 2 CC6.7)."),
+    ]),
+    ("access-logging-removed", remove("archive-logging"), None, [
+        ("aws-s3-bucket-access-logging", M,
+         "Enable server access logging for bucket 'archive' with an aws.s3.BucketLogging whose targetBucket "
+         "is a separate access-log bucket (Security Hub CloudTrail.7, S3.9, CIS 3.4, 45 CFR 164.312(b), "
+         "PCI DSS 10.2.1.3)."),
+    ]),
+    ("ownership-object-writer",
+     lambda s: find(s, "archive-ownership").props["rule"].update(objectOwnership="ObjectWriter"), None, [
+        ("aws-s3-bucket-ownership-enforced", M,
+         "Set rule.objectOwnership to BucketOwnerEnforced in an aws.s3.BucketOwnershipControls for bucket "
+         "'archive' (is ObjectWriter) (Security Hub S3.12, 45 CFR 164.312(a)(1), PCI DSS 10.3.1, SOC 2 "
+         "CC6.1)."),
+    ]),
+    ("bucket-acl-grant", lambda s: s.append(R("aws:s3/bucketAcl:BucketAcl", "archive-acl", {
+        "bucket": "x", "acl": "log-delivery-write"}, {"bucket": ["archive"]})), None, [
+        ("aws-s3-bucket-ownership-enforced", M,
+         "Remove the ACL settings (aws.s3.BucketAcl 'archive-acl' log-delivery-write) (Security Hub S3.12, "
+         "45 CFR 164.312(a)(1), PCI DSS 10.3.1, SOC 2 CC6.1)."),
+    ]),
+    ("expiration-30-days-hipaa", _expire_at_30, HIPAA_ONLY, [
+        ("aws-s3-bucket-lifecycle-retention", M,
+         "Raise expiration days of lifecycle rule 'archive' on bucket 'archive' to at least 2192 or remove "
+         "the "
+         "expiration: retention must be at least 2192 days under hipaa (45 CFR 164.316(b)(2)(i)); is 30."),
+    ]),
+    ("noncurrent-expiration-400-days", _noncurrent_at_400, None, [
+        ("aws-s3-bucket-lifecycle-retention", M,
+         "Raise noncurrentVersionExpiration days of lifecycle rule 'archive' on bucket 'archive' to at least "
+         "2192 or remove the expiration: retention must be at least 2192 days under hipaa "
+         "(45 CFR 164.316(b)(2)(i)); is 400."),
+    ]),
+    ("glacier-before-day-92", _glacier_at_30, None, [
+        ("aws-s3-bucket-lifecycle-immediate-access", M,
+         "Move the GLACIER transition of lifecycle rule 'archive' on bucket 'archive' to day 92 or later: "
+         "the "
+         "newest 92 days of logs must stay immediately available under pci-dss (PCI DSS 10.5.1); is day 30."),
+    ]),
+    ("object-lock-off", _no_object_lock, None, [
+        ("aws-s3-bucket-object-lock", A,
+         "Enable S3 Object Lock on bucket 'archive' (objectLockEnabled true and an "
+         "aws.s3.BucketObjectLockConfiguration default retention) (Security Hub S3.15, "
+         "45 CFR 164.312(c)(1), PCI DSS 10.3.2)."),
+    ]),
+    ("mfa-delete-off", _no_mfa_delete, None, [
+        ("aws-s3-bucket-mfa-delete", A,
+         "Enable MFA Delete on bucket 'archive' (versioningConfiguration.mfaDelete Enabled, set by the root "
+         "user) (Security Hub S3.20, CIS 2.1.2, 45 CFR 164.312(c)(1))."),
+    ]),
+    ("key-rotation-off", set_prop("key", "enableKeyRotation", False), None, [
+        ("aws-kms-key-rotation", M,
+         "Set enableKeyRotation to true (Security Hub KMS.4, CIS 3.6, 45 CFR 164.312(a)(2)(iv), PCI DSS "
+         "3.7.4, "
+         "SOC 2 CC6.1)."),
+    ]),
+    ("log-group-retention-30", set_prop("log-group", "retentionInDays", 30), None, [
+        ("aws-cloudwatch-log-group-retention", M,
+         "Set retentionInDays of log group 'log-group' to at least 2192 (or 0, never expire): retention must "
+         "be at least 2192 days under hipaa (45 CFR 164.316(b)(2)(i)); is 30."),
+    ]),
+    ("log-group-kms-removed", set_prop("log-group", "kmsKeyId", None), None, [
+        ("aws-cloudwatch-log-group-kms-encryption", A,
+         "Set kmsKeyId on log group 'log-group' to a KMS key (45 CFR 164.312(a)(2)(iv), PCI DSS 10.3.2, "
+         "SOC 2 CC6.1)."),
+    ]),
+    ("topic-kms-removed", set_prop("delivery", "kmsMasterKeyId", None), None, [
+        ("aws-sns-topic-kms-encryption", A,
+         "Set kmsMasterKeyId on the topic to a KMS key (Security Hub SNS.1, 45 CFR 164.312(a)(2)(iv), "
+         "SOC 2 CC6.1)."),
+    ]),
+    ("root-usage-filter-removed", remove("filter-root-account-usage"), None, [
+        ("aws-cloudwatch-stack-monitoring-alarms", M,
+         "Add a metric filter for CIS 4.3 (Root account usage) with the prescribed pattern on log group "
+         "'log-group', an alarm on its metric and an alarm action to an SNS topic with a subscription "
+         "(Security Hub CloudWatch.1, CIS 4.3, 45 CFR 164.308(a)(1)(ii)(D), PCI DSS 10.4.1.1, SOC 2 CC7.2, "
+         "SOC 2 CC7.3)."),
+    ]),
+    ("root-usage-alarm-removed", remove("alarm-root-account-usage"), None, [
+        ("aws-cloudwatch-stack-monitoring-alarms", M,
+         "Add an aws.cloudwatch.MetricAlarm on metric SpawnAudit/RootAccountUsage of metric filter "
+         "'filter-root-account-usage' so CIS 4.3 (Root account usage) is acted on (Security Hub "
+         "CloudWatch.1, "
+         "CIS 4.3, 45 CFR 164.308(a)(1)(ii)(D), PCI DSS 10.4.1.1, SOC 2 CC7.2, SOC 2 CC7.3)."),
+    ]),
+    ("spawn-role-alarm-without-actions", set_prop("alarm-spawn-iam-role-change", "alarmActions", []), None, [
+        ("aws-cloudwatch-stack-monitoring-alarms", M,
+         "Add an SNS topic to alarmActions of alarm 'alarm-spawn-iam-role-change' so spawn control "
+         "spawn-iam-role-change (Changes to spawn IAM roles) is acted on (45 CFR 164.308(a)(1)(ii)(D), "
+         "PCI DSS 10.4.1.1, SOC 2 CC7.2, SOC 2 CC7.3)."),
+    ]),
+    ("vpc-alarm-actions-disabled", set_prop("alarm-vpc-changes", "actionsEnabled", False), None, [
+        ("aws-cloudwatch-stack-monitoring-alarms", M,
+         "Set actionsEnabled to true on alarm 'alarm-vpc-changes' so CIS 4.14 (VPC changes) is acted on "
+         "(Security Hub CloudWatch.14, CIS 4.14, 45 CFR 164.308(a)(1)(ii)(D), PCI DSS 10.4.1.1, SOC 2 CC7.2, "
+         "SOC 2 CC7.3)."),
+    ]),
+]
+
+
+@pytest.mark.parametrize("mutate,config,expected", [n[1:] for n in NEGATIVES], ids=[n[0] for n in NEGATIVES])
+def test_one_change_negative(mutate, config, expected):
+    assert preview(mutate, config).summary() == expected
+
+
+def test_violations_on_bucket_rules_carry_the_bucket_urn():
+    result = preview(remove("archive-pab"))
+    assert [d.urn for d in result.diagnostics] == [find(compliant_stack(), "archive").urn]
+
+
+def test_subscription_removed_flags_every_control_it_served():
+    result = preview(remove("alerts-email"))
+    assert len(result.diagnostics) == 17
+    assert {d.level for d in result.diagnostics} == {M}
+    assert result.diagnostics[0].message.startswith(
+        "Add an aws.sns.TopicSubscription to topic 'alerts', which alarm 'alarm-unauthorized-api-calls' "
+        "notifies so CIS 4.1 (Unauthorized API calls) is acted on")
+
+
+# --- profile arithmetic ------------------------------------------------------------------------------
+
+def test_configured_retention_floor_above_profile_is_attributed_to_config():
+    config = {"aws-s3-bucket-lifecycle-retention": {"profiles": ["hipaa"], "minRetentionDays": 3653}}
+    assert preview(config=config).summary() == [
+        ("aws-s3-bucket-lifecycle-retention", M,
+         "Raise expiration days of lifecycle rule 'archive' on bucket 'archive' to at least 3653 or remove "
+         "the "
+         "expiration: retention must be at least 3653 days under pack config minRetentionDays; is 2555."),
+        ("aws-s3-bucket-lifecycle-retention", M,
+         "Raise noncurrentVersionExpiration days of lifecycle rule 'archive' on bucket 'archive' to at least "
+         "3653 or remove the expiration: retention must be at least 3653 days under pack config "
+         "minRetentionDays; is 2555."),
+    ]
+
+
+def test_soc2_floor_follows_audit_period():
+    config = {"aws-s3-bucket-lifecycle-retention": {"profiles": ["soc2"], "auditPeriodDays": 730}}
+    result = preview(_expire_at_30, config)
+    assert result.summary() == [
+        ("aws-s3-bucket-lifecycle-retention", M,
+         "Raise expiration days of lifecycle rule 'archive' on bucket 'archive' to at least 820 or remove "
+         "the "
+         "expiration: retention must be at least 820 days under soc2 (SOC 2 CC7.2, audit period + 90 days); "
+         "is 30."),
+    ]
+
+
+def test_log_group_retention_in_sandbox_keeps_one_year_baseline():
+    config = json.loads((matrix.POLICY_DIR / "config" / "sandbox.json").read_text())
+    assert preview(set_prop("log-group", "retentionInDays", 90), config).summary() == [
+        ("aws-cloudwatch-log-group-retention", M,
+         "Set retentionInDays of log group 'log-group' to at least 365 (or 0, never expire): retention must "
+         "be "
+         "at least 365 days under the sandbox profile: the one-year baseline for trail log groups (Security "
+         "Hub CloudWatch.16, 365 days); is 90."),
+    ]
+
+
+@pytest.mark.parametrize("days", [0, None])
+def test_log_group_never_expire_complies(days):
+    assert preview(set_prop("log-group", "retentionInDays", days)).summary() == []
+
+
+def test_excluded_control_is_not_required():
+    config = {"aws-cloudwatch-stack-monitoring-alarms": {"excludedControls": ["root-account-usage"]}}
+    assert preview(remove("filter-root-account-usage"), config).summary() == []
+
+
+def test_metric_math_alarm_satisfies_unmanaged_launch_control():
+    def metric_math(stack):
+        props = find(stack, "alarm-spawn-unmanaged-launch").props
+        metric = {"metricName": props.pop("metricName"), "namespace": props.pop("namespace"),
+                  "period": 300, "stat": "Sum"}
+        props["metricQueries"] = [
+            {"id": "launches", "metric": metric},
+            {"id": "managed", "metric": {**metric, "metricName": "SpawnManagedLaunches"}},
+            {"id": "unmanaged", "expression": "launches - managed", "returnData": True},
+        ]
+    assert preview(metric_math).summary() == []
+
+
+def test_no_trail_is_not_applicable_unless_required():
+    stack = [r for r in compliant_stack() if r.name != "trail"]
+    result = Pack().configure(engine_config()).analyze_stack(stack)
+    assert result.summary() == []
+    assert result.not_applicable["aws-cloudtrail-stack-security-trail"] == \
+        "the stack declares no CloudTrail trail"
+    assert result.not_applicable["aws-s3-bucket-public-access-block"] == \
+        "no bucket in this stack receives CloudTrail logs"
+    required = configured(
+        {"aws-cloudtrail-stack-security-trail": {"requireTrail": True}}).analyze_stack(stack)
+    assert required.summary() == [
+        ("aws-cloudtrail-stack-security-trail", M,
+         "Declare an aws.cloudtrail.Trail that is multi-region, records all management events and validates "
+         "its log files; the stack has none (Security Hub CloudTrail.1, CloudTrail.4, CIS 3.1, 3.2, "
+         "45 CFR 164.312(b), 45 CFR 164.312(c)(1), PCI DSS 10.2.1, PCI DSS 10.3.4, SOC 2 CC7.2)."),
+    ]
+
+
+def test_one_good_trail_is_enough_for_the_stack_policy():
+    stack = compliant_stack()
+    second = R("aws:cloudtrail/trail:Trail", "regional", {"s3BucketName": "elsewhere"})
+    result = Pack().configure(engine_config()).analyze_stack(stack + [second])
+    assert result.of("aws-cloudtrail-stack-security-trail") == []
+
+
+def test_unrelated_bucket_and_log_group_are_not_judged():
+    extra = [
+        R("aws:s3/bucket:Bucket", "website", {"bucket": "spawn-website"}),
+        R("aws:cloudwatch/logGroup:LogGroup", "lambda-logs",
+          {"name": "/aws/lambda/fn", "retentionInDays": 7}),
+    ]
+    assert preview(lambda s: s.extend(extra)).summary() == []
+
+
+def test_kms_key_out_of_rotation_scope():
+    asymmetric = set_prop("key", "customerMasterKeySpec", "RSA_2048")
+
+    def no_rotation(stack):
+        asymmetric(stack)
+        find(stack, "key").props["enableKeyRotation"] = False
+        find(stack, "key").props["keyUsage"] = "SIGN_VERIFY"
+    assert preview(no_rotation).summary() == []
+
+
+def test_kms_paired_policies_use_topic_and_log_group():
+    config = for_all({"requireKms": True})
+
+    def strip(stack):
+        del find(stack, "log-group").props["kmsKeyId"]
+        del find(stack, "delivery").props["kmsMasterKeyId"]
+    names = [d[:2] for d in preview(strip, config).summary()]
+    assert names == [
+        ("aws-sns-topic-kms-encryption", A),
+        ("aws-sns-topic-kms-encryption-required", M),
+        ("aws-cloudwatch-log-group-kms-encryption", A),
+        ("aws-cloudwatch-log-group-kms-encryption-required", M),
+    ]
+
+
+def test_log_group_found_through_dependency_when_arn_unknown():
+    from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
+
+    def via_dependency(stack):
+        trail = find(stack, "trail")
+        trail.props["cloudWatchLogsGroupArn"] = UNKNOWN_STRING_VALUE
+        trail.deps["cloudWatchLogsGroupArn"] = ["log-group"]
+        find(stack, "log-group").props["retentionInDays"] = 30
+    result = preview(via_dependency)
+    assert [(d.policy, d.level) for d in result.diagnostics] == [("aws-cloudwatch-log-group-retention", M)]
+
+
+def test_bucket_found_through_bucket_policy_dependency():
+    from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
+
+    def via_policy(stack):
+        trail = find(stack, "trail")
+        trail.props["s3BucketName"] = UNKNOWN_STRING_VALUE
+        trail.deps["s3BucketName"] = ["archive-policy"]
+        stack.remove(find(stack, "archive-pab"))
+    result = preview(via_policy)
+    assert [(d.policy, d.urn.rsplit("::", 1)[1]) for d in result.diagnostics] == [
+        ("aws-s3-bucket-public-access-block", "archive")]
+

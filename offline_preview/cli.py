@@ -1,0 +1,193 @@
+"""The ``preview`` command: arguments, the order of the steps, where output goes, and exit codes.
+
+Exit codes: 0 when no mandatory policy is violated (advisory violations allowed), 1 on any
+mandatory violation, 2 on a usage, project, stack-config or policy-config error, a policy pack that
+cannot start, or an exception in the program. User errors are printed as one clear ``error:``
+message, never as a Python traceback; a program exception prints the program's own traceback under
+"error: Program failed with an unhandled exception:", as the CLI does.
+
+Relative paths (``--policy-pack``, ``--policy-pack-config``, ``--output`` excepted) are resolved
+against ``--cwd``, because the Pulumi CLI changes into ``--cwd`` before it reads anything.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from .analyzer import PolicyError, launch_pack, run_policy_pack
+from .project import ProjectError, load_project, load_stack_config
+from .render import FORMATS, PreviewReport, policy_summary, render
+from .runner import run_program
+
+EXIT_OK, EXIT_MANDATORY, EXIT_ERROR = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # argparse's own exit code for usage errors is 2 as well
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_ERROR, f"error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="python -m offline_preview",
+        description="Run a Pulumi Python program and its policy pack as `pulumi preview --policy-pack` "
+                    "would, with no Pulumi CLI, cloud credentials or network.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    p = sub.add_parser("preview", help="preview a stack and evaluate policy packs offline")
+    p.add_argument("-s", "--stack", required=True, help="stack name; reads Pulumi.<stack>.yaml")
+    p.add_argument("-C", "--cwd", default=".", help="directory holding Pulumi.yaml (default: .)")
+    p.add_argument("--policy-pack", action="append", default=[], metavar="DIR",
+                   help="a Python policy pack directory; may be repeated")
+    p.add_argument("--policy-pack-config", action="append", default=[], metavar="FILE",
+                   help="JSON config for the policy pack in the same position; may be repeated")
+    p.add_argument("-c", "--config", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a stack config value, like `pulumi config set` (JSON arrays allowed)")
+    p.add_argument("--format", choices=FORMATS, default="text", help="output format (default: text)")
+    p.add_argument("--output", metavar="FILE", help="write the report here instead of stdout")
+    p.add_argument("--repo-root", metavar="DIR",
+                   help="root that report paths are relative to (default: the enclosing git checkout)")
+    p.add_argument("--pack-timeout", type=float, default=60.0, metavar="SECONDS",
+                   help="how long a policy pack may take to start (default: 60)")
+    return parser
+
+
+def _parse_overrides(items: list[str]) -> dict[str, Any]:
+    overrides: dict[str, Any] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise ProjectError(f"--config expects KEY=VALUE; got {item!r}")
+        parsed: Any = value
+        if value.startswith("["):
+            try:
+                parsed = json.loads(value)
+            except json.JSONDecodeError:
+                parsed = value
+        overrides[key] = parsed
+    return overrides
+
+
+def find_repo_root(start: Path) -> Path:
+    """The enclosing git checkout (by its ``.git``), else ``start`` itself."""
+    start = start.resolve()
+    for candidate in (start, *start.parents):
+        if (candidate / ".git").exists():
+            return candidate
+    return start
+
+
+def _under(base: Path, path: str) -> Path:
+    p = Path(path)
+    return p if p.is_absolute() else base / p
+
+
+def _emit(text: str, output: str | None) -> None:
+    if output:
+        Path(output).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+
+
+def _early_error(message: str, fmt: str, output: str | None, stack: str) -> int:
+    """An error before the program ran: one message on stderr, and a report body where a report is
+    expected (so a job summary or an uploaded file still says what went wrong)."""
+    print(f"error: {message}", file=sys.stderr)
+    if fmt == "markdown":
+        _emit(f"### Offline preview of `{stack}`: ❌ error\n\n```text\n{message}\n```\n", output)
+    elif fmt == "json":
+        _emit(json.dumps({"version": 1, "stack": stack, "error": message,
+                          "summary": {"exit_code": EXIT_ERROR}}, indent=2) + "\n", output)
+    return EXIT_ERROR
+
+
+def _stack_names(directory: Path) -> list[str]:
+    names = []
+    for path in sorted(directory.glob("Pulumi.*.y*ml")):
+        parts = path.name.split(".")
+        if len(parts) == 3 and parts[2] in ("yaml", "yml"):
+            names.append(parts[1])
+    return names
+
+
+def preview(args: argparse.Namespace) -> int:
+    base = Path(args.cwd)
+    if len(args.policy_pack_config) > len(args.policy_pack):
+        return _early_error("each --policy-pack-config needs a --policy-pack in the same position",
+                            args.format, args.output, args.stack)
+    try:
+        project = load_project(base)
+        overrides = _parse_overrides(args.config)
+        stack_file = project.stack_config_dir / f"Pulumi.{args.stack}.yaml"
+        if not stack_file.exists() and not stack_file.with_suffix(".yml").exists():
+            known = ", ".join(_stack_names(project.stack_config_dir)) or "none"
+            raise ProjectError(
+                f"no stack named '{args.stack}': {stack_file.name} does not exist in "
+                f"{project.stack_config_dir} (stacks with a file: {known})"
+            )
+        stack_config = load_stack_config(project, args.stack, overrides)
+    except ProjectError as exc:
+        return _early_error(str(exc), args.format, args.output, args.stack)
+
+    # Packs boot in their own processes while the program runs here; both take a few hundred ms.
+    processes = [
+        launch_pack(_under(base, d), stack_config, project.name, args.stack, timeout=args.pack_timeout)
+        for d in args.policy_pack
+    ]
+    try:
+        # The program's own prints must never corrupt a machine-readable report on stdout.
+        with contextlib.redirect_stdout(sys.stderr):
+            run = run_program(project.directory, args.stack, preview=True, stack_config=stack_config)
+        repo_root = Path(args.repo_root).resolve() if args.repo_root else find_repo_root(project.directory)
+        report = PreviewReport(run=run, repo_root=repo_root)
+        if run.error is None:
+            missing = len(args.policy_pack) - len(args.policy_pack_config)
+            configs = list(args.policy_pack_config) + [None] * missing
+            for pack_dir, config_file, process in zip(args.policy_pack, configs, processes, strict=True):
+                try:
+                    result = run_policy_pack(
+                        run, _under(base, pack_dir), _under(base, config_file) if config_file else None,
+                        timeout=args.pack_timeout, process=process,
+                    )
+                except PolicyError as exc:
+                    message = str(exc)
+                    report.error = message if message.startswith("error: ") else f"error: {message}"
+                    break
+                result.pack.display_path = pack_dir
+                report.packs.append(result)
+    finally:
+        for process in processes:
+            process.close()
+
+    if report.error and args.format == "text":
+        # As the CLI: a policy-config or pack error stops everything before any preview output.
+        print(report.error, file=sys.stderr)
+        return report.exit_code
+    _emit(render(report, args.format), args.output)
+    if report.error:
+        print(report.error, file=sys.stderr)
+    elif run.error is not None and args.format != "text":
+        print(f"error: Program failed with an unhandled exception: {type(run.error).__name__}: {run.error}",
+              file=sys.stderr)
+    if args.output or args.format != "text":
+        print(policy_summary(report), file=sys.stderr)
+    return report.exit_code
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "preview":
+        return preview(args)
+    parser.error(f"unknown command {args.command}")
+    return EXIT_ERROR
+
+
+__all__ = ["build_parser", "find_repo_root", "main", "preview"]

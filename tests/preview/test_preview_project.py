@@ -1,0 +1,96 @@
+"""Project and stack files the CLI would refuse: exit 2, the CLI's message, never a traceback."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from preview_helpers import preview_args, run_cli
+
+from offline_preview.project import ProjectError, load_project, load_stack_config
+
+
+def _assert_clean_error(result, expected: str) -> None:
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert expected in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_type_error_is_reported_like_the_cli(program: Path) -> None:
+    (program / "Pulumi.dev.yaml").write_text("config:\n  fixture-audit:retentionDays: a year\n")
+    result = run_cli(*preview_args(program))
+    _assert_clean_error(
+        result, "error: Stack 'dev' with configuration key 'retentionDays' must be of type 'integer'")
+
+
+def test_override_type_error(program: Path) -> None:
+    result = run_cli(*preview_args(program, "--config", "logFileValidation=maybe"))
+    _assert_clean_error(
+        result, "Stack 'dev' with configuration key 'logFileValidation' must be of type 'boolean'")
+
+
+def test_missing_required_value(program: Path) -> None:
+    project = program / "Pulumi.yaml"
+    project.write_text(project.read_text() + "  trailName:\n    type: string\n    description: Required.\n")
+    result = run_cli(*preview_args(program))
+    _assert_clean_error(result, "Stack 'dev' is missing configuration value 'trailName'")
+
+
+def test_malformed_stack_yaml(program: Path) -> None:
+    (program / "Pulumi.dev.yaml").write_text("config:\n  aws:region: [eu-west-1\n")
+    result = run_cli(*preview_args(program))
+    _assert_clean_error(result, "could not parse")
+    assert "Pulumi.dev.yaml" in result.stderr and "line" in result.stderr
+
+
+def test_malformed_project_yaml(program: Path) -> None:
+    (program / "Pulumi.yaml").write_text("name: fixture-audit\nruntime: python\nconfig: {oops\n")
+    result = run_cli(*preview_args(program))
+    _assert_clean_error(result, "could not parse")
+
+
+def test_unknown_stack(program: Path) -> None:
+    result = run_cli(*preview_args(program, stack="prdo"))
+    _assert_clean_error(result, "no stack named 'prdo'")
+    assert "stacks with a file: dev" in result.stderr
+
+
+def test_bad_override_syntax(program: Path) -> None:
+    result = run_cli(*preview_args(program, "--config", "retentionDays"))
+    _assert_clean_error(result, "--config expects KEY=VALUE")
+
+
+def test_usage_error_exits_2() -> None:
+    result = run_cli("preview")
+    assert result.returncode == 2
+    assert "--stack" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_markdown_report_carries_the_error(program: Path) -> None:
+    (program / "Pulumi.dev.yaml").write_text("config:\n  fixture-audit:protectBucket: sometimes\n")
+    result = run_cli(*preview_args(program, "--format", "markdown"))
+    assert result.returncode == 2
+    assert "❌ error" in result.stdout
+    assert "must be of type 'boolean'" in result.stdout
+
+
+def test_secure_values_reach_the_program_as_secret_placeholders(program: Path) -> None:
+    (program / "Pulumi.dev.yaml").write_text(
+        "config:\n  fixture-audit:apiToken:\n    secure: AAABAKxyz==\n")
+    project = load_project(program)
+    config = load_stack_config(project, "dev")
+    assert config.values["fixture-audit:apiToken"] == "[secret]"
+    assert config.secret_keys == ["fixture-audit:apiToken"]
+
+
+def test_project_defaults_and_namespaces(program: Path) -> None:
+    config = load_stack_config(load_project(program), "dev")
+    assert config.values["aws:region"] == "eu-west-1"
+    assert config.values["fixture-audit:retentionDays"] == "400"
+    assert config.values["fixture-audit:logFileValidation"] == "true"
+    assert config.values["fixture-audit:alarmEmails"] == "[]"
+
+
+def test_project_error_is_raised_not_printed(tmp_path: Path) -> None:
+    with pytest.raises(ProjectError, match="no Pulumi.yaml"):
+        load_project(tmp_path)

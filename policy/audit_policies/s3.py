@@ -177,6 +177,11 @@ def _mfa_delete(ctx: base.Context, g: Graph, bucket: Node) -> None:
     mfa = [m for _, m in _versioning_states(g, bucket)]
     if True in mfa:
         return
+    if any(rule.expirations or rule.noncurrent_expirations for rule in lifecycle_rules(g, bucket)):
+        # S3 does not support lifecycle configuration on MFA Delete-enabled buckets (S3 User Guide,
+        # "Lifecycle and other bucket configurations"), and the retention floor needs expiration: such a
+        # bucket is protected by Object Lock and a deletion-deny policy (see aws-s3-bucket-object-lock).
+        return
     pending = _first_unknown(*mfa)
     if pending:
         ctx.findings.defer(pending)
@@ -464,8 +469,8 @@ def _object_lock(ctx: base.Context, g: Graph, bucket: Node) -> None:
         ctx.findings.defer(pending)
         return
     ctx.findings.violation(
-        f"Enable S3 Object Lock on bucket {bucket.label()} (objectLockEnabled true and an "
-        f"aws.s3.BucketObjectLockConfiguration default retention) {ctx.cite()}.", bucket.urn)
+        f"Enable S3 Object Lock on bucket {bucket.label()} (an aws.s3.BucketObjectLockConfiguration "
+        f"with a default retention no longer than the expiration) {ctx.cite()}.", bucket.urn)
 
 
 POLICIES = [

@@ -80,7 +80,8 @@ def bucket_resources() -> list[R]:
               "sseAlgorithm": "aws:kms", "kmsMasterKeyId": KEY_ARN}, "bucketKeyEnabled": True}]},
           {"bucket": ["archive"], "rules": ["key"]}),
         R("aws:s3/bucketVersioning:BucketVersioning", "archive-versioning",
-          {"bucket": BUCKET_NAME, "versioningConfiguration": {"status": "Enabled", "mfaDelete": "Enabled"}},
+          # No mfaDelete: S3 does not support lifecycle rules on MFA Delete-enabled buckets.
+          {"bucket": BUCKET_NAME, "versioningConfiguration": {"status": "Enabled"}},
           on_bucket),
         R("aws:s3/bucketPolicy:BucketPolicy", "archive-policy",
           {"bucket": BUCKET_NAME, "policy": tls_policy()}, on_bucket),

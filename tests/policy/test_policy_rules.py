@@ -125,8 +125,10 @@ def _versioning_status(status):
     return mutate
 
 
-def _no_mfa_delete(stack):
-    del find(stack, "archive-versioning").props["versioningConfiguration"]["mfaDelete"]
+def _no_expiration(stack):
+    # Without expiration the bucket could take MFA Delete, which S3 refuses beside lifecycle expiration.
+    rule = find(stack, "archive-lifecycle").props["rules"][0]
+    del rule["expiration"], rule["noncurrentVersionExpiration"]
 
 
 PCI_ONLY = for_all({"profiles": ["pci-dss"]})
@@ -288,11 +290,11 @@ NEGATIVES = [
     ]),
     ("object-lock-off", _no_object_lock, None, [
         ("aws-s3-bucket-object-lock", A,
-         "Enable S3 Object Lock on bucket 'archive' (objectLockEnabled true and an "
-         "aws.s3.BucketObjectLockConfiguration default retention) (Security Hub S3.15, "
+         "Enable S3 Object Lock on bucket 'archive' (an aws.s3.BucketObjectLockConfiguration with a "
+         "default retention no longer than the expiration) (Security Hub S3.15, "
          "45 CFR 164.312(c)(1), PCI DSS 10.3.2)."),
     ]),
-    ("mfa-delete-off", _no_mfa_delete, None, [
+    ("no-expiration-without-mfa-delete", _no_expiration, None, [
         ("aws-s3-bucket-mfa-delete", A,
          "Enable MFA Delete on bucket 'archive' (versioningConfiguration.mfaDelete Enabled, set by the root "
          "user) (Security Hub S3.20, CIS 2.1.2, 45 CFR 164.312(c)(1))."),

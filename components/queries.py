@@ -22,9 +22,6 @@ import pulumi_aws as aws
 from components.settings import monitoring
 
 MANAGED_TAG_REGEX = r'/"key"\s*:\s*"spawn:managed"/'
-# The same six events as monitoring's spawn-iam-role-change filter (a test keeps them in step).
-SPAWN_ROLE_EVENTS = ("CreateRole", "PutRolePolicy", "AttachRolePolicy", "DeleteRolePolicy",
-                     "DetachRolePolicy", "UpdateAssumeRolePolicy")
 
 _TOKEN = re.compile(r"""
     \s*(?:
@@ -94,7 +91,7 @@ def documented_queries() -> dict[str, str]:
             "fields @timestamp, userIdentity.arn, eventName, requestParameters.roleName, "
             "requestParameters.policyName, requestParameters.policyArn",
             '| filter eventSource = "iam.amazonaws.com"',
-            "| filter eventName in [" + ", ".join(f'"{e}"' for e in SPAWN_ROLE_EVENTS) + "]",
+            "| filter eventName in [" + ", ".join(f'"{e}"' for e in monitoring.SPAWN_ROLE_EVENTS) + "]",
             # Same scope as the spawn-iam-role-change alarm (roleName = "spawn-*").
             "| filter requestParameters.roleName like /^spawn-/",
             "| sort @timestamp desc",

@@ -385,7 +385,7 @@ SPAWN_MANAGED_LAUNCH_PATTERN = (
 SPAWN_LAUNCHES_METRIC_NAME = "SpawnLaunches"
 SPAWN_MANAGED_LAUNCHES_METRIC_NAME = "SpawnManagedLaunches"
 
-_SPAWN_ROLE_EVENTS = (
+SPAWN_ROLE_EVENTS = (
     "CreateRole",
     "PutRolePolicy",
     "AttachRolePolicy",
@@ -413,7 +413,7 @@ SPAWN_CONTROLS: tuple[MonitoringControl, ...] = (
         metric_name="SpawnIAMRoleChange",
         filter_pattern=(
             '{ ($.eventSource = "iam.amazonaws.com") && ('
-            + " || ".join(f'($.eventName = "{name}")' for name in _SPAWN_ROLE_EVENTS)
+            + " || ".join(f'($.eventName = "{name}")' for name in SPAWN_ROLE_EVENTS)
             + f') && ($.requestParameters.roleName = "{SPAWN_ROLE_NAME_PATTERN}") }}'
         ),
     ),

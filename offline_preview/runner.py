@@ -248,9 +248,11 @@ def _run_in_context(run: ProgramRun) -> None:
         os.chdir(old_cwd)
         sys.path[:] = old_path
         # The program's own modules are reloaded on the next run so that module-level state
-        # (and a changed file) never leaks between runs.
+        # (and a changed file) never leaks between runs. Installed packages stay loaded, even
+        # when the virtualenv lives inside the project directory (.venv, venv).
+        installed = (sys.prefix, sys.base_prefix)
         for name in set(sys.modules) - old_modules:
             module = sys.modules.get(name)
             module_file = getattr(module, "__file__", None) or ""
-            if module_file.startswith(str(project.directory)):
+            if module_file.startswith(str(project.directory)) and not module_file.startswith(installed):
                 del sys.modules[name]

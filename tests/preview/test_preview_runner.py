@@ -56,3 +56,18 @@ def test_runs_do_not_leak_into_each_other() -> None:
     assert not next(r for r in first.resources if r.type == "aws:s3/bucket:Bucket").protect
     assert next(r for r in second.resources if r.type == "aws:s3/bucket:Bucket").protect
     assert len(first.resources) == len(second.resources)
+
+
+def test_installed_packages_stay_loaded_when_the_virtualenv_is_inside_the_project() -> None:
+    # CI and the README put .venv inside the project directory: only the program's own modules may
+    # be unloaded after a run, never pulumi_aws (unloading it breaks every later import of it).
+    import sys
+
+    import pulumi_aws.s3
+
+    repo_root = Path(__file__).resolve().parents[2]
+    before = sys.modules["pulumi_aws.s3"]
+    run = run_program(repo_root, "dev")
+    assert run.error is None
+    assert sys.modules["pulumi_aws.s3"] is before
+    assert before is pulumi_aws.s3

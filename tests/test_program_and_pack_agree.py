@@ -43,7 +43,8 @@ def _archive_lifecycle(run):
 
 
 @pytest.mark.parametrize("combination", COMBINATIONS, ids="+".join)
-def test_program_at_the_floor_passes_and_one_day_less_fails_both(tmp_path: Path, combination: list[str]) -> None:
+def test_program_at_the_floor_passes_and_one_day_less_fails_both(
+        tmp_path: Path, combination: list[str]) -> None:
     floor = profiles.requirements(combination).retention_floor_days
     config = _pack_config(tmp_path, combination)
 

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from components.log_delivery import audit_log_group
+
 
 @dataclass(frozen=True)
 class AppAuditLogArgs:
@@ -31,13 +33,7 @@ class AppAuditLog(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: AppAuditLogArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("spawn-audit:app_audit_log:AppAuditLog", name, None, opts)
-        self.log_group = aws.cloudwatch.LogGroup(
-            f"{name}-log-group",
-            name=args.log_group_name,
-            retention_in_days=args.retention_days,
-            kms_key_id=args.kms_key_arn,
-            tags=args.tags,
-            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
-        )
+        self.log_group = audit_log_group(self, f"{name}-log-group", args.log_group_name, args.retention_days,
+                                         args.kms_key_arn, args.tags, args.protect)
         self.log_group_name = self.log_group.name
         self.register_outputs({"log_group_name": self.log_group_name})

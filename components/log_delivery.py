@@ -63,6 +63,23 @@ def delivery_policy(args: LogDeliveryArgs) -> str:
     }, indent=2)
 
 
+def audit_log_group(parent: pulumi.Resource, resource_name: str, log_group_name: str, retention_days: int,
+                    kms_key_arn: pulumi.Input[str] | None, tags: dict[str, str],
+                    protect: bool) -> aws.cloudwatch.LogGroup:
+    """A log group that holds audit evidence: profile retention, the audit key, ``protect`` on request.
+
+    Shared by the trail's group and spawn's application audit group so that both keep evidence alike.
+    """
+    return aws.cloudwatch.LogGroup(
+        resource_name,
+        name=log_group_name,
+        retention_in_days=retention_days,
+        kms_key_id=kms_key_arn,
+        tags=tags,
+        opts=pulumi.ResourceOptions(parent=parent, protect=protect),
+    )
+
+
 class LogDelivery(pulumi.ComponentResource):
     """The trail's log group, the delivery role and its inline policy."""
 
@@ -73,14 +90,8 @@ class LogDelivery(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: LogDeliveryArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("spawn-audit:log_delivery:LogDelivery", name, None, opts)
-        self.log_group = aws.cloudwatch.LogGroup(
-            f"{name}-log-group",
-            name=args.log_group_name,
-            retention_in_days=args.retention_days,
-            kms_key_id=args.kms_key_arn,
-            tags=args.tags,
-            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
-        )
+        self.log_group = audit_log_group(self, f"{name}-log-group", args.log_group_name, args.retention_days,
+                                         args.kms_key_arn, args.tags, args.protect)
         self.role = aws.iam.Role(
             f"{name}-role",
             name=args.role_name,

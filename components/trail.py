@@ -57,30 +57,21 @@ def advanced_event_selectors(args: AuditTrailArgs) -> list[dict]:
         "field_selectors": [_field("eventCategory", equals=["Management"])],
     }]
     prefix = f"arn:{args.partition}"
-    if args.dynamodb_tables:
-        selectors.append({
-            "name": "spawn DynamoDB tables (data events)",
-            "field_selectors": [
-                _field("eventCategory", equals=["Data"]),
-                _field("resources.type", equals=["AWS::DynamoDB::Table"]),
-                _field("resources.ARN", equals=[
-                    f"{prefix}:dynamodb:{args.region}:{args.account_id}:table/{t}"
-                    for t in args.dynamodb_tables
-                ]),
-            ],
-        })
-    if args.lambda_functions:
-        selectors.append({
-            "name": "spawn Lambda functions (data events)",
-            "field_selectors": [
-                _field("eventCategory", equals=["Data"]),
-                _field("resources.type", equals=["AWS::Lambda::Function"]),
-                _field("resources.ARN", equals=[
-                    f"{prefix}:lambda:{args.region}:{args.account_id}:function:{f}"
-                    for f in args.lambda_functions
-                ]),
-            ],
-        })
+    for label, resource_type, arns in (
+        ("spawn DynamoDB tables (data events)", "AWS::DynamoDB::Table",
+         [f"{prefix}:dynamodb:{args.region}:{args.account_id}:table/{t}" for t in args.dynamodb_tables]),
+        ("spawn Lambda functions (data events)", "AWS::Lambda::Function",
+         [f"{prefix}:lambda:{args.region}:{args.account_id}:function:{f}" for f in args.lambda_functions]),
+    ):
+        if arns:
+            selectors.append({
+                "name": label,
+                "field_selectors": [
+                    _field("eventCategory", equals=["Data"]),
+                    _field("resources.type", equals=[resource_type]),
+                    _field("resources.ARN", equals=arns),
+                ],
+            })
     if args.s3_buckets:
         selectors.append({
             "name": "spawn S3 artifact objects (data events)",

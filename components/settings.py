@@ -75,8 +75,11 @@ _ORGANIZATION_ID = re.compile(r"^o-[a-z0-9]{10,32}$")
 _INTEGER = re.compile(r"^[+-]?\d+$")
 
 
-class ConfigError(Exception):
-    """Stack config that the program refuses; the message names the key, the value and what is allowed."""
+class ConfigError(pulumi.RunError):
+    """Stack config that the program refuses; the message names the key, the value and what is allowed.
+
+    A ``pulumi.RunError``: Pulumi stops the program and prints the message alone, without a traceback.
+    """
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pulumi
+
 from .analyzer import PolicyError, launch_pack, run_policy_pack
 from .project import ProjectError, load_project, load_stack_config
 from .render import FORMATS, PreviewReport, policy_summary, render
@@ -90,10 +92,17 @@ def _under(base: Path, path: str) -> Path:
 
 def _emit(text: str, output: str | None) -> None:
     if output:
-        Path(output).write_text(text, encoding="utf-8")
+        try:
+            Path(output).write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise ReportWriteError(f"cannot write the report to {output}: {exc.strerror}") from None
     else:
         sys.stdout.write(text)
         sys.stdout.flush()
+
+
+class ReportWriteError(Exception):
+    """--output names a file that cannot be written."""
 
 
 def _early_error(message: str, fmt: str, output: str | None, stack: str) -> int:
@@ -174,8 +183,11 @@ def preview(args: argparse.Namespace) -> int:
     if report.error:
         print(report.error, file=sys.stderr)
     elif run.error is not None and args.format != "text":
-        print(f"error: Program failed with an unhandled exception: {type(run.error).__name__}: {run.error}",
-              file=sys.stderr)
+        if isinstance(run.error, pulumi.RunError):
+            print(f"error: {run.error}", file=sys.stderr)
+        else:
+            print(f"error: Program failed with an unhandled exception: {type(run.error).__name__}: "
+                  f"{run.error}", file=sys.stderr)
     if args.output or args.format != "text":
         print(policy_summary(report), file=sys.stderr)
     return report.exit_code
@@ -185,7 +197,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command == "preview":
-        return preview(args)
+        try:
+            return preview(args)
+        except ReportWriteError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return EXIT_ERROR
     parser.error(f"unknown command {args.command}")
     return EXIT_ERROR
 

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pulumi
+
 from . import __version__
 from .analyzer import Diagnostic, PackResult
 from .runner import UNKNOWN, ProgramRun, ResourceRecord
@@ -127,11 +129,23 @@ def _json_value(value: Any) -> Any:
     return value
 
 
+def _is_run_error(report: PreviewReport) -> bool:
+    """``pulumi.RunError`` ends a program cleanly: the language host prints its message alone."""
+    return isinstance(report.run.error, pulumi.RunError)
+
+
+def _program_failure_heading(report: PreviewReport) -> str:
+    return "Program failed" if _is_run_error(report) else "Program failed with an unhandled exception"
+
+
 def _program_traceback(report: PreviewReport) -> str:
-    """The program's traceback from its own first frame on, as the language host would print it."""
+    """The program's traceback from its own first frame on, as the language host would print it;
+    for a ``pulumi.RunError`` (a deliberate, user-facing stop) only its message, as Pulumi prints it."""
     exc = report.run.error
     if exc is None:
         return ""
+    if _is_run_error(report):
+        return f"{exc}\n"
     main = str(report.run.project.main)
     own = str(Path(__file__).resolve().parent)
     project_dir = str(report.run.project.directory)
@@ -235,8 +249,12 @@ def _diagnostic_lines(report: PreviewReport) -> list[str]:
     run = report.run
     stack_lines: list[str] = []
     if run.error is not None:
-        stack_lines.append("error: Program failed with an unhandled exception:")
-        stack_lines += _program_traceback(report).rstrip("\n").splitlines()
+        if _is_run_error(report):
+            stack_lines += [f"error: {line}" if i == 0 else line for i, line in
+                            enumerate(_program_traceback(report).rstrip("\n").splitlines())]
+        else:
+            stack_lines.append("error: Program failed with an unhandled exception:")
+            stack_lines += _program_traceback(report).rstrip("\n").splitlines()
     elif report.count("mandatory"):
         stack_lines.append("error: preview failed")
     for token in sorted(set(run.unanswered_invokes)):
@@ -393,7 +411,7 @@ def render_markdown(report: PreviewReport) -> str:
     if report.error:
         lines += ["```text", report.error, "```", ""]
     if run.error is not None:
-        lines += ["**Program failed with an unhandled exception:**", "", "```text",
+        lines += [f"**{_program_failure_heading(report)}:**", "", "```text",
                   _program_traceback(report).rstrip(), "```", ""]
     diagnostics = _sorted_diagnostics(report.diagnostics)
     if diagnostics:
@@ -533,7 +551,7 @@ def render_junit(report: PreviewReport) -> str:
         case = ET.SubElement(suite, "testcase", classname=suite_name, name="preview", time="0")
         text = _program_traceback(report) if report.run.error is not None else report.error or ""
         failed = report.run.error is not None
-        message = "Program failed with an unhandled exception" if failed else "preview error"
+        message = _program_failure_heading(report) if failed else "preview error"
         ET.SubElement(case, "error", message=message, type="error").text = text
     for p in report.packs:
         by_policy: dict[str, list[Diagnostic]] = {}

@@ -75,6 +75,24 @@ def test_program_exception_exits_2_with_the_program_traceback(program: Path) -> 
     assert "offline_preview" not in result.stdout.split("Traceback", 1)[1]  # only the program's frames
 
 
+def test_a_program_run_error_exits_2_with_its_message_alone() -> None:
+    # The real program refuses bad stack config with a pulumi.RunError: Pulumi prints the message
+    # without a traceback, and so does the offline preview.
+    result = run_cli("preview", "--stack", "prod", "--config", "archiveRetentionDays=30")
+    assert result.returncode == 2
+    assert ("    error: spawn-audit:archiveRetentionDays = 30 is below the hipaa floor of 2192 days "
+            "(45 CFR 164.316(b)(2)(i))") in result.stdout
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_unwritable_output_file_exits_2_without_a_traceback(tmp_path: Path) -> None:
+    target = tmp_path / "missing-dir" / "report.json"
+    result = run_cli(*preview_args(PROGRAM, "--format", "json", "--output", str(target)))
+    assert result.returncode == 2
+    assert f"error: cannot write the report to {target}: No such file or directory" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_invalid_policy_config_exits_2_without_preview_output(tmp_path: Path) -> None:
     config = tmp_path / "bad.json"
     config.write_text('{"fixture-log-group-retention": {"minimumDays": "a year"}}')

@@ -16,6 +16,7 @@ Violations are reported on the bucket's URN.
 
 from __future__ import annotations
 
+import fnmatch
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -208,26 +209,41 @@ def _all_actions(action: Any) -> bool:
 
 
 def _insecure_transport(condition: Any) -> bool:
-    if not isinstance(condition, dict):
+    """The condition is exactly "aws:SecureTransport is false": any other key narrows the deny
+    (e.g. to one principal account), so it would no longer cover every insecure request."""
+    if not isinstance(condition, dict) or not condition:
         return False
-    for operator in ("Bool", "BoolIfExists"):
-        block = condition.get(operator)
-        if isinstance(block, dict):
-            for key, value in block.items():
-                if key.lower() == "aws:securetransport" and \
-                        any(str(v).lower() == "false" for v in _as_list(value)):
-                    return True
-    return False
+    found = False
+    for operator, block in condition.items():
+        if operator not in ("Bool", "BoolIfExists") or not isinstance(block, dict):
+            return False
+        for key, value in block.items():
+            if key.lower() != "aws:securetransport" or \
+                    not all(str(v).lower() == "false" for v in _as_list(value)):
+                return False
+            found = True
+    return found
+
+
+_PARTITIONS = ("aws", "aws-cn", "aws-us-gov")
 
 
 def _covers(resources: list[Any], bucket_name: str | None) -> bool:
-    """Whether the statement's resources cover the bucket ARN and its objects."""
+    """Whether the statement's resources cover the bucket ARN and all of its objects.
+
+    IAM resource ARNs may use ``*`` and ``?`` wildcards (``arn:aws:s3:::bucket*`` covers both).
+    """
     arns = [r for r in resources if isinstance(r, str)]
-    if any(r in ("*", "arn:aws:s3:::*") for r in arns):
+    if "*" in arns:
         return True
-    bases = [r.split(":::", 1)[1] for r in arns if r.startswith("arn:") and ":s3:::" in r]
     if bucket_name is not None:
-        return bucket_name in bases and f"{bucket_name}/*" in bases
+        def covered(target: str) -> bool:
+            return any(fnmatch.fnmatchcase(f"arn:{part}:s3:::{target}", arn)
+                       for arn in arns for part in _PARTITIONS)
+        return covered(bucket_name) and covered(f"{bucket_name}/*")
+    bases = [r.split(":::", 1)[1] for r in arns if r.startswith("arn:") and ":s3:::" in r]
+    if "*" in bases:
+        return True
     # Bucket name unknown in preview: accept any "X" plus "X/*" pair.
     return any(b and "/" not in b and f"{b}/*" in bases for b in bases)
 
@@ -324,6 +340,39 @@ class LifecycleRule:
     expirations: list[tuple[Any, Any]] = field(default_factory=list)  # (days, date)
     noncurrent_expirations: list[Any] = field(default_factory=list)  # days
     transitions: list[tuple[Any, Any, Any]] = field(default_factory=list)  # (days, date, storageClass)
+    prefix: Any = None  # the rule's key-prefix filter (None or "" = whole bucket)
+    tagged: bool = False  # the rule only matches objects with given tags
+
+
+def _scope(rule: Any) -> tuple[Any, bool]:
+    """A rule's prefix filter and whether it filters on tags, from the v7, V2 and inline forms."""
+    flt = next(iter(items(get(rule, "filter"))), None)
+    both = next(iter(items(get(flt, "and"))), None)
+    prefix = next((p for p in (get(flt, "prefix"), get(both, "prefix"), get(rule, "prefix"))
+                   if p is not None), None)
+    tags = (get(flt, "tag"), get(both, "tags"), get(rule, "tags"))
+    return prefix, any(t is not None and not is_unknown(t) and is_set(t) for t in tags)
+
+
+def log_prefixes(trails: list[Node]) -> list[str] | None:
+    """Where the trails write: ``<s3KeyPrefix>/AWSLogs/`` (None when a prefix is unknown)."""
+    prefixes = []
+    for trail in trails:
+        key_prefix = trail.props.get("s3KeyPrefix")
+        if is_unknown(key_prefix):
+            return None
+        prefixes.append(f"{key_prefix.strip('/')}/AWSLogs/" if key_prefix else "AWSLogs/")
+    return prefixes
+
+
+def may_hold_logs(rule: LifecycleRule, prefixes: list[str] | None) -> bool:
+    """Whether a rule can act on CloudTrail's log files: CloudTrail writes untagged objects under
+    ``AWSLogs/``, so a tag-filtered rule, or one on a prefix disjoint from it, cannot touch them."""
+    if rule.tagged:
+        return False
+    if prefixes is None or is_unknown(rule.prefix) or not rule.prefix:
+        return True
+    return any(p.startswith(rule.prefix) or rule.prefix.startswith(p) for p in prefixes)
 
 
 def lifecycle_rules(g: Graph, bucket: Node) -> list[LifecycleRule]:
@@ -332,6 +381,7 @@ def lifecycle_rules(g: Graph, bucket: Node) -> list[LifecycleRule]:
         for i, rule in enumerate(items(cfg.props.get("rules"))):
             status = get(rule, "status")
             r = LifecycleRule(_rule_label(rule, i), status if is_unknown(status) else status == "Enabled")
+            r.prefix, r.tagged = _scope(rule)
             for e in items(get(rule, "expiration")):
                 r.expirations.append((get(e, "days"), get(e, "date")))
             for e in items(get(rule, "noncurrentVersionExpiration")):
@@ -342,6 +392,7 @@ def lifecycle_rules(g: Graph, bucket: Node) -> list[LifecycleRule]:
     for i, rule in enumerate(items(bucket.props.get("lifecycleRules"))):
         enabled = get(rule, "enabled")
         r = LifecycleRule(_rule_label(rule, i), enabled if is_unknown(enabled) else as_bool(enabled))
+        r.prefix, r.tagged = _scope(rule)
         # aws.s3.Bucket uses singular blocks, aws.s3.BucketV2 plural lists; read both.
         for e in items(get(rule, "expiration")) + items(get(rule, "expirations")):
             r.expirations.append((get(e, "days"), get(e, "date")))
@@ -375,12 +426,13 @@ def _floor_source(ctx: base.Context, configured_key: str,
     return profile_floor, "under " + ", ".join(f"{p} ({clause_of(p)})" for p in binding)
 
 
-def _retention(ctx: base.Context, g: Graph, bucket: Node) -> None:
+def _retention(ctx: base.Context, g: Graph, bucket: Node, trails: list[Node]) -> None:
     floor, source = _floor_source(ctx, "minRetentionDays", lambda r: r.retention_floor_days,
                                   lambda p: controls.RETENTION_CLAUSES[p])
     where = f"on bucket {bucket.label()}"
+    prefixes = log_prefixes(trails)
     for rule in lifecycle_rules(g, bucket):
-        if rule.enabled is False or rule.enabled is None:
+        if rule.enabled is False or rule.enabled is None or not may_hold_logs(rule, prefixes):
             continue
         checks: list[tuple[str, Any, Any]] = [("expiration days", d, date) for d, date in rule.expirations]
         checks += [("noncurrentVersionExpiration days", d, None) for d in rule.noncurrent_expirations]
@@ -413,15 +465,16 @@ def _retention_stack_check(ctx: base.Context, g: Graph, args: Any) -> None:
     buckets = g.trail_buckets()
     if not buckets:
         args.not_applicable("no bucket in this stack receives CloudTrail logs")
-    for bucket, _ in buckets:
-        _retention(ctx, g, bucket)
+    for bucket, trails in buckets:
+        _retention(ctx, g, bucket, trails)
 
 
-def _immediate_access(ctx: base.Context, g: Graph, bucket: Node) -> None:
+def _immediate_access(ctx: base.Context, g: Graph, bucket: Node, trails: list[Node]) -> None:
     window, source = _floor_source(ctx, "immediatelyAvailableDays", lambda r: r.immediately_available_days,
                                    lambda p: controls.IMMEDIATE_ACCESS_CLAUSE)
+    prefixes = log_prefixes(trails)
     for rule in lifecycle_rules(g, bucket):
-        if rule.enabled is False or rule.enabled is None:
+        if rule.enabled is False or rule.enabled is None or not may_hold_logs(rule, prefixes):
             continue
         for days, date, storage_class in rule.transitions:
             days_n = as_number(days)
@@ -453,8 +506,8 @@ def _immediate_stack_check(ctx: base.Context, g: Graph, args: Any) -> None:
     buckets = g.trail_buckets()
     if not buckets:
         args.not_applicable("no bucket in this stack receives CloudTrail logs")
-    for bucket, _ in buckets:
-        _immediate_access(ctx, g, bucket)
+    for bucket, trails in buckets:
+        _immediate_access(ctx, g, bucket, trails)
 
 
 # --- Object Lock -----------------------------------------------------------------------------------

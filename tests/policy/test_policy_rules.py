@@ -134,7 +134,57 @@ def _no_expiration(stack):
 PCI_ONLY = for_all({"profiles": ["pci-dss"]})
 HIPAA_ONLY = for_all({"profiles": ["hipaa"]})
 
+TLS_FIX = (
+    "Add to the bucket policy of bucket 'archive' a statement with Effect Deny, Principal *, Action s3:*, "
+    "Resource the bucket and its objects, and Condition Bool aws:SecureTransport false (Security Hub "
+    "S3.5, CIS 2.1.1, 45 CFR 164.312(e)(1), PCI DSS 4.2.1, SOC 2 CC6.7)."
+)
+
+
+def _tls_statement(stack):
+    policy = json.loads(find(stack, "archive-policy").props["policy"])
+    return policy, next(s for s in policy["Statement"] if s.get("Sid") == "DenyInsecureTransport")
+
+
+def _narrow_tls_deny(stack):
+    # A deny that only applies to another account's principals no longer covers insecure requests.
+    policy, statement = _tls_statement(stack)
+    statement["Condition"]["StringEquals"] = {"aws:PrincipalAccount": "999999999999"}
+    find(stack, "archive-policy").props["policy"] = json.dumps(policy)
+
+
+def _wildcard_tls_resource(stack):
+    policy, statement = _tls_statement(stack)
+    statement["Resource"] = f"arn:aws:s3:::{find(stack, 'archive').props['bucket']}*"
+    find(stack, "archive-policy").props["policy"] = json.dumps(policy)
+
+
+def _extra_rule(**scope):
+    # A second lifecycle rule expiring objects after 7 days, scoped by ``scope``.
+    def mutate(stack):
+        find(stack, "archive-lifecycle").props["rules"].append(
+            {"id": "scratch", "status": "Enabled", "expiration": {"days": 7}, **scope})
+    return mutate
+
+
+SHORT_SCRATCH = [(
+    "aws-s3-bucket-lifecycle-retention", "mandatory",
+    "Raise expiration days of lifecycle rule 'scratch' on bucket 'archive' to at least 2192 or remove the "
+    "expiration: retention must be at least 2192 days under hipaa (45 CFR 164.316(b)(2)(i)); is 7.",
+)]
+
+
 NEGATIVES = [
+    ("tls-deny-narrowed-by-another-condition", _narrow_tls_deny, None, [
+        ("aws-s3-bucket-tls-only", M, TLS_FIX),
+    ]),
+    ("tls-deny-on-bucket-wildcard", _wildcard_tls_resource, None, []),
+    ("scratch-rule-on-other-prefix", _extra_rule(filter={"prefix": "tmp/"}), None, []),
+    ("scratch-rule-on-whole-bucket", _extra_rule(filter={}), None, SHORT_SCRATCH),
+    ("scratch-rule-inside-the-log-prefix", _extra_rule(filter={"prefix": "AWSLogs/123/"}), None,
+     SHORT_SCRATCH),
+    ("scratch-rule-on-tagged-objects", _extra_rule(filter={"tag": {"key": "scratch", "value": "yes"}}),
+     None, []),
     ("log-file-validation-off", set_prop("trail", "enableLogFileValidation", False), PCI_ONLY, [
         ("aws-cloudtrail-trail-log-file-validation", M,
          "Set enableLogFileValidation to true (Security Hub CloudTrail.4, CIS 3.2, PCI DSS 10.3.4)."),

@@ -292,7 +292,8 @@ STACK_POLICIES = [
     base.stack_policy(
         name=SECURITY_TRAIL,
         description="At least one CloudTrail trail in the stack must satisfy every trail rule at once "
-                    "(AWS Config cloudtrail-security-trail-enabled).",
+                    "(modelled on AWS Config cloudtrail-security-trail-enabled, whose KMS criterion "
+                    "applies here only when KMS is required, and which does not check CloudWatch Logs).",
         service="cloudtrail", level=MANDATORY, severity=Severity.CRITICAL, check=_security_trail,
         config={**PROFILE, **settings.REQUIRE_KMS, "requireTrail": settings.flag(
             "Fail a stack that declares no trail at all (set for stacks whose purpose is the audit trail).")},

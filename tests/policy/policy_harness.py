@@ -42,7 +42,8 @@ def policy_json_schema(policy) -> dict:
                                             "enum": ["advisory", "mandatory", "remediate", "disabled"]},
                        **(schema.properties if schema else {})},
         "required": list(schema.required or []) if schema else [],
-        "additionalProperties": False,
+        # No additionalProperties: the engine's schema conversion carries only type, properties and
+        # required, so an unknown key reaches the pack, which reports it itself.
     }
 
 
@@ -67,6 +68,8 @@ def engine_config(user: dict[str, Any] | None = None) -> dict[str, tuple[int, di
         props.update(given)
         result[name] = (LEVELS[EnforcementLevel(level_name)], props)
     if user:
+        # Stricter than the engine, which skips unknown policy names; the offline preview refuses
+        # them too, since a typo there silently drops a compliance control.
         raise jsonschema.ValidationError(f"unknown policies in config: {sorted(user)}")
     return result
 

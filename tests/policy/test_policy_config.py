@@ -53,7 +53,13 @@ def raw(policy: str, props: dict, level=proto.MANDATORY) -> Pack:
 def test_invalid_resource_policy_config_is_a_mandatory_violation(props, message):
     result = raw(LFV, props).analyze(BAD_TRAIL)
     assert result.of(LFV) and [(d.level, d.message) for d in result.of(LFV)] == [("mandatory", message)]
-    with pytest.raises(jsonschema.ValidationError):
+    if set(props) <= {"profiles", "auditPeriodDays"}:
+        # Values the schema describes are rejected by the engine before the pack runs.
+        with pytest.raises(jsonschema.ValidationError):
+            engine_config({LFV: props})
+    else:
+        # An unknown key passes the engine's validation (it does not forbid extra properties); the
+        # pack's own report above is what stops it.
         engine_config({LFV: props})
 
 

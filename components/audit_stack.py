@@ -32,6 +32,7 @@ class AuditStack(pulumi.ComponentResource):
                 partition=s.partition,
                 account_id=s.account_id,
                 region=s.region,
+                dns_suffix=s.dns_suffix,
                 trail_arn=s.trail_arn,
                 log_group_arns=tuple(s.log_group_arn(n) for n in s.log_group_names),
                 logs_service_principal=s.logs_service_principal,

@@ -34,6 +34,7 @@ class AuditKeyArgs:
     partition: str
     account_id: str
     region: str
+    dns_suffix: str  # amazonaws.com, or amazonaws.com.cn in the China partition
     trail_arn: str  # the trail this key serves (aws:SourceArn)
     log_group_arns: tuple[str, ...]  # groups CloudWatch Logs may encrypt with the key (no ":*")
     logs_service_principal: str  # logs.<region>.<dns suffix>
@@ -116,7 +117,7 @@ def key_policy(args: AuditKeyArgs) -> str:
             "Resource": "*",
             "Condition": {"StringEquals": {
                 "kms:CallerAccount": args.account_id,
-                "kms:ViaService": f"s3.{args.region}.amazonaws.com",
+                "kms:ViaService": f"s3.{args.region}.{args.dns_suffix}",
             }},
         })
     return json.dumps({"Version": "2012-10-17", "Statement": statements}, indent=2)

@@ -77,7 +77,9 @@ def test_offline_gate_covers_each_stack_with_its_profile() -> None:
 def test_real_preview_runs_only_with_credentials() -> None:
     data = _load(REPO / ".github" / "workflows" / "compliance-preview.yml")
     job = data["jobs"]["pulumi-preview"]
-    assert "pull_request" not in job["if"]
+    # Pull requests from forks get no secrets, so the job runs only for this repository's branches.
+    assert job["if"] == ("${{ github.event_name != 'pull_request' || "
+                         "github.event.pull_request.head.repo.full_name == github.repository }}")
     pulumi_step = next(s for s in job["steps"] if s.get("uses", "").startswith("pulumi/actions@"))
     assert pulumi_step["if"] == "${{ steps.credentials.outputs.present == 'true' }}"
     assert pulumi_step["with"]["policyPacks"] == "policy"

@@ -13,7 +13,9 @@ against ``--cwd``, because the Pulumi CLI changes into ``--cwd`` before it reads
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
+import gc
 import json
 import sys
 from pathlib import Path
@@ -193,6 +195,17 @@ def preview(args: argparse.Namespace) -> int:
     return report.exit_code
 
 
+def _close_idle_event_loops() -> None:
+    """Close the event loops the Pulumi SDK opened in worker threads and never closed.
+
+    Left to the interpreter's teardown they are collected after their selectors, and asyncio then
+    prints "Exception ignored ... Invalid file descriptor: -1" on stderr.
+    """
+    for obj in gc.get_objects():
+        if isinstance(obj, asyncio.AbstractEventLoop) and not obj.is_running() and not obj.is_closed():
+            obj.close()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -202,6 +215,8 @@ def main(argv: list[str] | None = None) -> int:
         except ReportWriteError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return EXIT_ERROR
+        finally:
+            _close_idle_event_loops()
     parser.error(f"unknown command {args.command}")
     return EXIT_ERROR
 

@@ -19,6 +19,7 @@ that has at least one ``TopicSubscription``.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from pulumi_policy import EnforcementLevel, Severity
@@ -116,7 +117,16 @@ def _alarm_uses(alarm: Node, name: Any, namespace: Any) -> bool | Unknown:
     queries = alarm.props.get("metricQueries")
     if is_unknown(queries):
         return queries
+    # A metric query only drives the alarm when it returns data itself, or when an expression that
+    # returns data refers to its id (metric math such as "launches - managed").
+    returned = [q for q in items(queries) if get(q, "returnData") is True or is_unknown(get(q, "returnData"))]
+    expressions = " ".join(str(get(q, "expression") or "") for q in returned)
     for query in items(queries):
+        query_id = get(query, "id")
+        used = query in returned or (isinstance(query_id, str) and
+                                     re.search(rf"\b{re.escape(query_id)}\b", expressions) is not None)
+        if not used:
+            continue
         metric = get(query, "metric")
         candidates.append((get(metric, "metricName"), get(metric, "namespace")))
     pending: Unknown | None = None

@@ -467,17 +467,31 @@ def test_excluded_control_is_not_required():
     assert preview(remove("filter-root-account-usage"), config).summary() == []
 
 
-def test_metric_math_alarm_satisfies_unmanaged_launch_control():
-    def metric_math(stack):
+def _metric_math(expression):
+    def mutate(stack):
         props = find(stack, "alarm-spawn-unmanaged-launch").props
         metric = {"metricName": props.pop("metricName"), "namespace": props.pop("namespace"),
                   "period": 300, "stat": "Sum"}
         props["metricQueries"] = [
             {"id": "launches", "metric": metric},
             {"id": "managed", "metric": {**metric, "metricName": "SpawnManagedLaunches"}},
-            {"id": "unmanaged", "expression": "launches - managed", "returnData": True},
+            {"id": "unmanaged", "expression": expression, "returnData": True},
         ]
-    assert preview(metric_math).summary() == []
+    return mutate
+
+
+def test_metric_math_alarm_satisfies_unmanaged_launch_control():
+    assert preview(_metric_math("launches - managed")).summary() == []
+
+
+def test_metric_math_that_ignores_the_filter_metric_does_not_count():
+    # The returned expression no longer refers to the filter's metric, so the alarm does not watch it.
+    assert preview(_metric_math("managed * 0")).summary() == [(
+        "aws-cloudwatch-stack-monitoring-alarms", "mandatory",
+        "Add an aws.cloudwatch.MetricAlarm on metric SpawnAudit/SpawnUnmanagedLaunch of metric filter "
+        "'filter-spawn-unmanaged-launch' so spawn control spawn-unmanaged-launch (EC2 launches without the "
+        "spawn:managed tag) is acted on (45 CFR 164.308(a)(1)(ii)(D), PCI DSS 10.4.1.1, SOC 2 CC7.2, "
+        "SOC 2 CC7.3).")]
 
 
 def test_no_trail_is_not_applicable_unless_required():

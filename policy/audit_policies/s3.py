@@ -41,7 +41,8 @@ MANDATORY = EnforcementLevel.MANDATORY
 ADVISORY = EnforcementLevel.ADVISORY
 PROFILE = settings.PROFILE_PROPERTIES
 
-BucketCheck = Callable[[base.Context, Graph, Node], None]
+# A check on one trail bucket, given the trails that write to it.
+BucketCheck = Callable[[base.Context, Graph, Node, list[Node]], None]
 
 
 def _bucket_policy(*, name: str, description: str, level: EnforcementLevel, severity: Severity,
@@ -51,8 +52,8 @@ def _bucket_policy(*, name: str, description: str, level: EnforcementLevel, seve
         buckets = g.trail_buckets()
         if not buckets:
             args.not_applicable("no bucket in this stack receives CloudTrail logs")
-        for bucket, _trails in buckets:
-            check(ctx, g, bucket)
+        for bucket, trails in buckets:
+            check(ctx, g, bucket, trails)
 
     return base.stack_policy(name=name, description=description, service="s3", level=level,
                              severity=severity, check=stack_check, config=config, applies=applies)
@@ -70,7 +71,7 @@ def _first_unknown(*values: Any) -> Unknown | None:
 PAB_FLAGS = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
 
 
-def _public_access_block(ctx: base.Context, g: Graph, bucket: Node) -> None:
+def _public_access_block(ctx: base.Context, g: Graph, bucket: Node, _trails: list[Node]) -> None:
     blocks = g.companions(bucket, graph.PUBLIC_ACCESS_BLOCK)
     if not blocks:
         ctx.findings.violation(
@@ -121,7 +122,7 @@ KMS_ALGORITHMS = ("aws:kms", "aws:kms:dsse")
 ALL_ALGORITHMS = ("AES256",) + KMS_ALGORITHMS
 
 
-def _encryption(ctx: base.Context, g: Graph, bucket: Node) -> None:
+def _encryption(ctx: base.Context, g: Graph, bucket: Node, _trails: list[Node]) -> None:
     kms = base.kms_required(ctx.settings)
     allowed = KMS_ALGORITHMS if kms else ALL_ALGORITHMS
     defaults = encryption_defaults(g, bucket)
@@ -161,7 +162,7 @@ def _versioning_states(g: Graph, bucket: Node) -> list[tuple[Any, Any]]:
     return states
 
 
-def _versioning(ctx: base.Context, g: Graph, bucket: Node) -> None:
+def _versioning(ctx: base.Context, g: Graph, bucket: Node, _trails: list[Node]) -> None:
     enabled = [e for e, _ in _versioning_states(g, bucket)]
     if True in enabled:
         return
@@ -174,7 +175,7 @@ def _versioning(ctx: base.Context, g: Graph, bucket: Node) -> None:
         f"versioningConfiguration.status is Enabled {ctx.cite()}.", bucket.urn)
 
 
-def _mfa_delete(ctx: base.Context, g: Graph, bucket: Node) -> None:
+def _mfa_delete(ctx: base.Context, g: Graph, bucket: Node, _trails: list[Node]) -> None:
     mfa = [m for _, m in _versioning_states(g, bucket)]
     if True in mfa:
         return
@@ -259,7 +260,7 @@ def tls_deny_statement(doc: dict, bucket_name: str | None) -> bool:
     return False
 
 
-def _tls_only(ctx: base.Context, g: Graph, bucket: Node) -> None:
+def _tls_only(ctx: base.Context, g: Graph, bucket: Node, _trails: list[Node]) -> None:
     documents = [parse_json_document(p.props.get("policy")) for p in g.companions(bucket, graph.POLICY)]
     documents.append(parse_json_document(bucket.props.get("policy")))
     name = bucket.known("bucket")
@@ -277,7 +278,7 @@ def _tls_only(ctx: base.Context, g: Graph, bucket: Node) -> None:
 
 # --- server access logging -------------------------------------------------------------------------
 
-def _access_logging(ctx: base.Context, g: Graph, bucket: Node) -> None:
+def _access_logging(ctx: base.Context, g: Graph, bucket: Node, _trails: list[Node]) -> None:
     targets = [c.props.get("targetBucket") for c in g.companions(bucket, graph.LOGGING)]
     targets += [get(v, "targetBucket") for v in items(bucket.props.get("logging"))]
     targets += [get(v, "targetBucket") for v in items(bucket.props.get("loggings"))]
@@ -293,7 +294,7 @@ def _access_logging(ctx: base.Context, g: Graph, bucket: Node) -> None:
 _HARMLESS_ACLS = (None, "private")
 
 
-def _ownership(ctx: base.Context, g: Graph, bucket: Node) -> None:
+def _ownership(ctx: base.Context, g: Graph, bucket: Node, _trails: list[Node]) -> None:
     owners = [get(c.props.get("rule"), "objectOwnership") for c in g.companions(bucket, graph.OWNERSHIP)]
     acl_uses: list[str] = []
     pending: Unknown | None = None
@@ -461,14 +462,6 @@ def retention_floor_set(s: settings.Settings) -> bool:
     return max(s.requirements.retention_floor_days, s["minRetentionDays"]) > 0
 
 
-def _retention_stack_check(ctx: base.Context, g: Graph, args: Any) -> None:
-    buckets = g.trail_buckets()
-    if not buckets:
-        args.not_applicable("no bucket in this stack receives CloudTrail logs")
-    for bucket, trails in buckets:
-        _retention(ctx, g, bucket, trails)
-
-
 def _immediate_access(ctx: base.Context, g: Graph, bucket: Node, trails: list[Node]) -> None:
     window, source = _floor_source(ctx, "immediatelyAvailableDays", lambda r: r.immediately_available_days,
                                    lambda p: controls.IMMEDIATE_ACCESS_CLAUSE)
@@ -502,17 +495,9 @@ def immediate_window_set(s: settings.Settings) -> bool:
     return max(s.requirements.immediately_available_days, s["immediatelyAvailableDays"]) > 0
 
 
-def _immediate_stack_check(ctx: base.Context, g: Graph, args: Any) -> None:
-    buckets = g.trail_buckets()
-    if not buckets:
-        args.not_applicable("no bucket in this stack receives CloudTrail logs")
-    for bucket, trails in buckets:
-        _immediate_access(ctx, g, bucket, trails)
-
-
 # --- Object Lock -----------------------------------------------------------------------------------
 
-def _object_lock(ctx: base.Context, g: Graph, bucket: Node) -> None:
+def _object_lock(ctx: base.Context, g: Graph, bucket: Node, _trails: list[Node]) -> None:
     top = as_bool(bucket.props.get("objectLockEnabled"))
     inline = get(bucket.props.get("objectLockConfiguration"), "objectLockEnabled")
     if top is True or inline == "Enabled" or g.companions(bucket, graph.OBJECT_LOCK):
@@ -568,21 +553,21 @@ POLICIES = [
         level=MANDATORY, severity=Severity.HIGH, check=_ownership, config=PROFILE,
         applies=base.flag_required("restricted_read_access"),
     ),
-    base.stack_policy(
+    _bucket_policy(
         name="aws-s3-bucket-lifecycle-retention",
         description="Lifecycle rules on the S3 bucket a trail writes to must not expire log files "
                     "before the retention floor.",
-        service="s3", level=MANDATORY, severity=Severity.CRITICAL, check=_retention_stack_check,
+        level=MANDATORY, severity=Severity.CRITICAL, check=_retention,
         config={**PROFILE, "minRetentionDays": settings.days_floor(
             "Extra retention floor in days for the log archive; the effective floor is the larger of "
             "this and the profiles' floor (0: the profiles' floor only).")},
         applies=retention_floor_set,
     ),
-    base.stack_policy(
+    _bucket_policy(
         name="aws-s3-bucket-lifecycle-immediate-access",
         description="Lifecycle rules on the S3 bucket a trail writes to must not move log files to a "
                     "storage class that needs a restore before the immediately-available window ends.",
-        service="s3", level=MANDATORY, severity=Severity.HIGH, check=_immediate_stack_check,
+        level=MANDATORY, severity=Severity.HIGH, check=_immediate_access,
         config={**PROFILE, "immediatelyAvailableDays": settings.days_floor(
             "Extra immediately-available window in days; the effective window is the larger of this "
             "and the profiles' window (0: the profiles' window only).")},

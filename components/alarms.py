@@ -70,6 +70,19 @@ def _description(control: monitoring.MonitoringControl) -> str:
     return f"{control.title} ({'; '.join(sources)})"
 
 
+def _alarm_settings(args: SecurityAlarmsArgs, control: monitoring.MonitoringControl) -> dict:
+    """What every alarm shares: CIS's "one event in five minutes" trigger and the alarm topic."""
+    return {
+        "evaluation_periods": 1,
+        "threshold": control.threshold,
+        "comparison_operator": "GreaterThanOrEqualToThreshold",
+        # No matching event means nothing happened, not that monitoring is broken.
+        "treat_missing_data": "notBreaching",
+        "alarm_actions": [args.topic_arn],
+        "tags": args.tags,
+    }
+
+
 class SecurityAlarms(pulumi.ComponentResource):
     """One alarm per enabled control, all notifying one topic."""
 
@@ -116,13 +129,7 @@ class SecurityAlarms(pulumi.ComponentResource):
                 metric_name=control.metric_name,
                 statistic="Sum",
                 period=PERIOD_SECONDS,
-                evaluation_periods=1,
-                threshold=control.threshold,
-                comparison_operator="GreaterThanOrEqualToThreshold",
-                # No matching event means nothing happened, not that monitoring is broken.
-                treat_missing_data="notBreaching",
-                alarm_actions=[args.topic_arn],
-                tags=args.tags,
+                **_alarm_settings(args, control),
                 opts=pulumi.ResourceOptions.merge(alarm_opts, pulumi.ResourceOptions(
                     depends_on=[metric_filter])),
             )
@@ -182,11 +189,6 @@ class SecurityAlarms(pulumi.ComponentResource):
                     "return_data": True,
                 },
             ],
-            evaluation_periods=1,
-            threshold=control.threshold,
-            comparison_operator="GreaterThanOrEqualToThreshold",
-            treat_missing_data="notBreaching",
-            alarm_actions=[args.topic_arn],
-            tags=args.tags,
+            **_alarm_settings(args, control),
             opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[launches, managed])),
         )

@@ -285,7 +285,6 @@ def _describe_schema_error(err: jsonschema.ValidationError) -> str:
     property path: ``minimumDays: Invalid type. Expected: integer, given: string``."""
     path = ".".join(str(p) for p in err.absolute_path)
     prefix = f"{path}: " if path else ""
-    field_name = path.rsplit(".", 1)[-1] if path else "(root)"
     v, expected = err.validator, _plain(err.validator_value)
     if v == "type":
         wanted = expected if isinstance(expected, str) else "/".join(expected)
@@ -295,9 +294,10 @@ def _describe_schema_error(err: jsonschema.ValidationError) -> str:
         return f"{prefix}{missing} is required"
     if v == "enum":
         choices = ", ".join(json.dumps(x) for x in expected)
-        return f"{prefix}{field_name} must be one of the following: {choices}"
+        # The engine names the field; naming the rejected value as well tells the user what to fix.
+        return f"{prefix}{json.dumps(_plain(err.instance))} must be one of the following: {choices}"
     if v == "const":
-        return f"{prefix}{field_name} does not match: {json.dumps(expected)}"
+        return f"{prefix}{json.dumps(_plain(err.instance))} does not match: {json.dumps(expected)}"
     if v == "minimum":
         return f"{prefix}Must be greater than or equal to {expected}; is {_plain(err.instance)}"
     if v == "maximum":

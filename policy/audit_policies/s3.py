@@ -406,6 +406,13 @@ def lifecycle_rules(g: Graph, bucket: Node) -> list[LifecycleRule]:
     return rules
 
 
+def log_lifecycle_rules(g: Graph, bucket: Node, trails: list[Node]) -> list[LifecycleRule]:
+    """The bucket's lifecycle rules that are (or may be) enabled and can act on the trails' log files."""
+    prefixes = log_prefixes(trails)
+    return [rule for rule in lifecycle_rules(g, bucket)
+            if rule.enabled is not False and rule.enabled is not None and may_hold_logs(rule, prefixes)]
+
+
 def _rule_label(rule: Any, index: int) -> str:
     rid = get(rule, "id")
     return f"'{rid}'" if isinstance(rid, str) and rid else f"#{index + 1}"
@@ -431,10 +438,7 @@ def _retention(ctx: base.Context, g: Graph, bucket: Node, trails: list[Node]) ->
     floor, source = _floor_source(ctx, "minRetentionDays", lambda r: r.retention_floor_days,
                                   lambda p: controls.RETENTION_CLAUSES[p])
     where = f"on bucket {bucket.label()}"
-    prefixes = log_prefixes(trails)
-    for rule in lifecycle_rules(g, bucket):
-        if rule.enabled is False or rule.enabled is None or not may_hold_logs(rule, prefixes):
-            continue
+    for rule in log_lifecycle_rules(g, bucket, trails):
         checks: list[tuple[str, Any, Any]] = [("expiration days", d, date) for d, date in rule.expirations]
         checks += [("noncurrentVersionExpiration days", d, None) for d in rule.noncurrent_expirations]
         for what, days, date in checks:
@@ -465,10 +469,7 @@ def retention_floor_set(s: settings.Settings) -> bool:
 def _immediate_access(ctx: base.Context, g: Graph, bucket: Node, trails: list[Node]) -> None:
     window, source = _floor_source(ctx, "immediatelyAvailableDays", lambda r: r.immediately_available_days,
                                    lambda p: controls.IMMEDIATE_ACCESS_CLAUSE)
-    prefixes = log_prefixes(trails)
-    for rule in lifecycle_rules(g, bucket):
-        if rule.enabled is False or rule.enabled is None or not may_hold_logs(rule, prefixes):
-            continue
+    for rule in log_lifecycle_rules(g, bucket, trails):
         for days, date, storage_class in rule.transitions:
             days_n = as_number(days)
             pending = _first_unknown(storage_class, days_n, date, rule.enabled)

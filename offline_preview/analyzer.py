@@ -173,14 +173,22 @@ def load_policy_config_file(path: str | Path) -> dict[str, tuple[str | None, dic
         raise PolicyError(
             f"could not parse policy pack config {path} (line {exc.lineno}, column {exc.colno}): {exc.msg}"
         ) from None
+    return parse_policy_config(data, str(path))
+
+
+def parse_policy_config(data: Any, source: str) -> dict[str, tuple[str | None, dict[str, Any]]]:
+    """A decoded ``--policy-pack-config`` document as name -> (level or None, properties).
+
+    Raises ``PolicyError`` naming ``source`` for a document the CLI would refuse.
+    """
     if not isinstance(data, dict):
-        raise PolicyError(f"policy pack config {path} must be a JSON object of policy names to settings")
+        raise PolicyError(f"policy pack config {source} must be a JSON object of policy names to settings")
     result: dict[str, Any] = {}
     for name, value in data.items():
         if isinstance(value, str):
             if value not in LEVELS:
                 raise PolicyError(
-                    f"{path}: parsing enforcement level for \"{name}\": \"{value}\" is not a valid "
+                    f"{source}: parsing enforcement level for \"{name}\": \"{value}\" is not a valid "
                     f"enforcement level; use one of {', '.join(LEVELS)}"
                 )
             result[name] = (value, {})
@@ -189,13 +197,13 @@ def load_policy_config_file(path: str | Path) -> dict[str, tuple[str | None, dic
             level = props.pop("enforcementLevel", None)
             if level is not None and (not isinstance(level, str) or level not in LEVELS):
                 raise PolicyError(
-                    f"{path}: parsing enforcement level for \"{name}\": {json.dumps(level)} is not a valid "
+                    f"{source}: parsing enforcement level for \"{name}\": {json.dumps(level)} is not a valid "
                     f"enforcement level; use one of {', '.join(LEVELS)}"
                 )
             result[name] = (level, props)
         else:
             raise PolicyError(
-                f"{path}: parsing \"{name}\": {json.dumps(value)} is not a valid value; "
+                f"{source}: parsing \"{name}\": {json.dumps(value)} is not a valid value; "
                 "must be a string or object"
             )
     return result
@@ -326,6 +334,39 @@ def _describe_schema_error(err: jsonschema.ValidationError) -> str:
 # --------------------------------------------------------------------------------------------------
 # Launching the pack and talking to it
 # --------------------------------------------------------------------------------------------------
+
+def pack_info_from_proto(info: analyzer_pb2.AnalyzerInfo, path: Path, display_path: str) -> PackInfo:
+    """What ``GetAnalyzerInfo`` answered, as the engine reads it."""
+    policies = []
+    for p in info.policies:
+        schema = None
+        if p.HasField("configSchema"):
+            schema = {"properties": json_format.MessageToDict(p.configSchema.properties),
+                      "required": list(p.configSchema.required)}
+        framework = {}
+        if p.HasField("framework"):
+            framework = {k: v for k, v in json_format.MessageToDict(
+                p.framework, preserving_proto_field_name=True).items() if v}
+        policies.append(PolicyInfo(
+            name=p.name, description=p.description,
+            enforcement_level=_PROTO_TO_LEVEL.get(p.enforcementLevel, "advisory"),
+            config_schema=schema,
+            policy_type={1: "resource", 2: "stack"}.get(p.policy_type, "unknown"),
+            display_name=p.displayName, severity=_SEVERITIES.get(p.severity),
+            remediation_steps=p.remediation_steps, url=p.url, tags=list(p.tags), framework=framework,
+        ))
+    initial = {}
+    for key, cfg in info.initialConfig.items():
+        entry = json_format.MessageToDict(cfg.properties)
+        # As the engine converts it: an entry without a level arrives as 0, i.e. advisory.
+        entry["enforcementLevel"] = _PROTO_TO_LEVEL.get(cfg.enforcementLevel, "advisory")
+        initial[key] = entry
+    return PackInfo(
+        name=info.name, version=pack_version(path, info.version), display_name=info.displayName,
+        description=info.description, policies=policies, initial_config=initial, path=path,
+        display_path=display_path,
+    )
+
 
 def _unused_port() -> int:
     """An engine address to pass along; the Python policy host ignores it, as the CLI's does not."""
@@ -533,35 +574,7 @@ class PolicyPackProcess:
 
     def get_info(self) -> PackInfo:
         info = self._call("GetAnalyzerInfo", empty_pb2.Empty())
-        policies = []
-        for p in info.policies:
-            schema = None
-            if p.HasField("configSchema"):
-                schema = {"properties": json_format.MessageToDict(p.configSchema.properties),
-                          "required": list(p.configSchema.required)}
-            framework = {}
-            if p.HasField("framework"):
-                framework = {k: v for k, v in json_format.MessageToDict(
-                    p.framework, preserving_proto_field_name=True).items() if v}
-            policies.append(PolicyInfo(
-                name=p.name, description=p.description,
-                enforcement_level=_PROTO_TO_LEVEL.get(p.enforcementLevel, "advisory"),
-                config_schema=schema,
-                policy_type={1: "resource", 2: "stack"}.get(p.policy_type, "unknown"),
-                display_name=p.displayName, severity=_SEVERITIES.get(p.severity),
-                remediation_steps=p.remediation_steps, url=p.url, tags=list(p.tags), framework=framework,
-            ))
-        initial = {}
-        for key, cfg in info.initialConfig.items():
-            entry = json_format.MessageToDict(cfg.properties)
-            # As the engine converts it: an entry without a level arrives as 0, i.e. advisory.
-            entry["enforcementLevel"] = _PROTO_TO_LEVEL.get(cfg.enforcementLevel, "advisory")
-            initial[key] = entry
-        return PackInfo(
-            name=info.name, version=pack_version(self.path, info.version), display_name=info.displayName,
-            description=info.description, policies=policies, initial_config=initial, path=self.path,
-            display_path=self.display_path,
-        )
+        return pack_info_from_proto(info, self.path, self.display_path)
 
     def configure(self, config: dict[str, PolicyConfig]) -> None:
         request = analyzer_pb2.ConfigureAnalyzerRequest()
@@ -775,6 +788,7 @@ def run_policy_pack(run: ProgramRun, pack_dir: str | Path, config_file: str | Pa
 __all__ = [
     "Diagnostic", "LEVELS", "NotApplicable", "PackInfo", "PackResult", "PolicyConfig", "PolicyError",
     "PolicyInfo", "PolicyPackProcess", "analyze_request", "launch_pack", "load_policy_config_file",
+    "pack_info_from_proto", "parse_policy_config",
     "reconcile_config",
     "run_policy_pack", "stack_resource",
 ]

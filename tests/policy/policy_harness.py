@@ -3,16 +3,17 @@
 ``Pack`` builds ``pulumi_policy.policy._PolicyAnalyzerServicer`` over ``ALL_POLICIES`` and calls
 ``Configure``, ``Analyze`` and ``AnalyzeStack`` with real ``pulumi.runtime.proto`` messages
 (properties as ``google.protobuf.Struct``), so the SDK's deserialisation, unknown-value proxy,
-not-applicable handling and message formatting all run. What the engine adds is reproduced in
-``engine_config``: it applies each policy's schema defaults, validates the user's config with JSON
-Schema, and sends an explicit enforcement level for every policy. Not reproduced: the provider's
-``Check`` (defaults, auto-names) and real URNs; fixtures give the properties a v7 provider would send.
+not-applicable handling and message formatting all run. What the engine adds comes from
+``engine_config``, which uses the offline preview's implementation of the engine's steps. Not
+reproduced: the provider's ``Check`` (defaults, auto-names) and real URNs; fixtures give the
+properties a v7 provider would send.
 """
 
 from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import jsonschema
@@ -22,56 +23,29 @@ from pulumi.runtime import proto
 from pulumi_policy import EnforcementLevel
 from pulumi_policy.policy import _PolicyAnalyzerServicer
 
-LEVELS = {
-    EnforcementLevel.ADVISORY: proto.ADVISORY,
-    EnforcementLevel.MANDATORY: proto.MANDATORY,
-    EnforcementLevel.DISABLED: proto.DISABLED,
-    EnforcementLevel.REMEDIATE: proto.REMEDIATE,
-}
+from offline_preview.analyzer import PolicyError, pack_info_from_proto, parse_policy_config, reconcile_config
+
+_PROTO_LEVELS = {"advisory": proto.ADVISORY, "mandatory": proto.MANDATORY, "remediate": proto.REMEDIATE,
+                 "disabled": proto.DISABLED}
 LEVEL_NAMES = {proto.ADVISORY: "advisory", proto.MANDATORY: "mandatory", proto.DISABLED: "disabled"}
 POLICIES = {p.name: p for p in ALL_POLICIES}
+POLICY_DIR = Path(__file__).resolve().parents[2] / "policy"
 VERSION = "0.1.0"
-
-
-def policy_json_schema(policy) -> dict:
-    """The JSON Schema the engine validates one policy's config against."""
-    schema = policy.config_schema
-    return {
-        "type": "object",
-        "properties": {"enforcementLevel": {"type": "string",
-                                            "enum": ["advisory", "mandatory", "remediate", "disabled"]},
-                       **(schema.properties if schema else {})},
-        "required": list(schema.required or []) if schema else [],
-        # No additionalProperties: the engine's schema conversion carries only type, properties and
-        # required, so an unknown key reaches the pack, which reports it itself.
-    }
 
 
 def engine_config(user: dict[str, Any] | None = None) -> dict[str, tuple[int, dict]]:
     """What the engine sends in Configure for a --policy-pack-config document.
 
-    Validates like the engine (an invalid document raises jsonschema.ValidationError), applies schema
-    defaults, and gives every policy an explicit level.
+    The engine's steps are the offline preview's own (``offline_preview.analyzer``): parse the
+    document, apply each policy's schema defaults, validate with JSON Schema, and give every policy
+    an explicit level. A document the engine would refuse raises ``jsonschema.ValidationError``.
     """
-    user = copy.deepcopy(user or {})
-    shared = user.pop("all", None)
-    result = {}
-    for name, policy in POLICIES.items():
-        given = user.pop(name, {})
-        if isinstance(given, str):
-            given = {"enforcementLevel": given}
-        jsonschema.validate(given, policy_json_schema(policy))
-        level_name = given.pop("enforcementLevel", shared or policy.enforcement_level.value)
-        props = {k: copy.deepcopy(v.get("default")) for k, v in
-                 (policy.config_schema.properties.items() if policy.config_schema else [])
-                 if "default" in v}
-        props.update(given)
-        result[name] = (LEVELS[EnforcementLevel(level_name)], props)
-    if user:
-        # Stricter than the engine, which skips unknown policy names; the offline preview refuses
-        # them too, since a typo there silently drops a compliance control.
-        raise jsonschema.ValidationError(f"unknown policies in config: {sorted(user)}")
-    return result
+    info = pack_info_from_proto(Pack().servicer.GetAnalyzerInfo(None, None), POLICY_DIR, "policy")
+    try:
+        config = reconcile_config(info, parse_policy_config(copy.deepcopy(user or {}), "test config"))
+    except PolicyError as exc:
+        raise jsonschema.ValidationError(str(exc)) from exc
+    return {name: (_PROTO_LEVELS[c.enforcement_level], c.properties) for name, c in config.items()}
 
 
 @dataclass

@@ -1,7 +1,7 @@
 """Write (or with --check, compare) the files generated from the pack's metadata.
 
 Generated: policy/CONTROLS.md, policy/config/{hipaa,pci-dss,soc2,sandbox}.json, docs/policy-pack.md.
-Run from anywhere: ``/work/venv/bin/python policy/tools/generate.py [--check]``.
+Run from anywhere: ``python policy/tools/generate.py [--check]``.
 """
 
 from __future__ import annotations

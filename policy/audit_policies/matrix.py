@@ -3,7 +3,7 @@
 Everything here is rendered from the policies' own metadata (``pack.ALL_POLICIES``) and the clause
 table (``controls.CONTROLS``), so the documents cannot drift from the code; ``tests/policy`` fails when
 a committed file differs from what this module renders. Regenerate with
-``/work/venv/bin/python policy/tools/generate.py`` (``--check`` only compares).
+``python policy/tools/generate.py`` (``--check`` only compares).
 """
 
 from __future__ import annotations

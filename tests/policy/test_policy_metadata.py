@@ -74,7 +74,7 @@ def test_generated_file_is_current(path):
 
     expected = matrix.outputs()[Path(path)]
     actual = Path(path).read_text() if Path(path).exists() else None
-    assert actual == expected, f"{path} is stale: run /work/venv/bin/python policy/tools/generate.py"
+    assert actual == expected, f"{path} is stale: run python policy/tools/generate.py"
 
 
 def test_controls_md_lists_every_policy():

@@ -10,7 +10,8 @@ from components import settings
 from components.audit_stack import AuditStack
 
 s = settings.load()
-audit = AuditStack("spawn-audit", s)
+analytics = settings.load_analytics(s)
+audit = AuditStack("spawn-audit", s, analytics=analytics)
 
 pulumi.export("trailName", s.trail_name)
 pulumi.export("trailArn", audit.trail.arn)
@@ -30,3 +31,6 @@ pulumi.export("appAuditLogGroupRetentionDays", s.log_group_retention_days if aud
 pulumi.export("objectLockMode", s.object_lock_mode or "")
 pulumi.export("objectLockRetentionDays", s.object_lock_retention_days)
 pulumi.export("verifyCommand", f"aws cloudtrail get-trail-status --name {s.trail_name}")
+pulumi.export("athenaWorkgroupName", audit.analytics.workgroup_name if audit.analytics else "")
+pulumi.export("athenaDatabaseName", audit.analytics.database_name if audit.analytics else "")
+pulumi.export("athenaResultsBucketName", audit.analytics.results_bucket_name if audit.analytics else "")

@@ -10,19 +10,21 @@ from __future__ import annotations
 import pulumi
 
 from components.alarms import SecurityAlarms, SecurityAlarmsArgs
+from components.analytics import AuditAnalytics, AuditAnalyticsArgs
 from components.app_audit_log import AppAuditLog, AppAuditLogArgs
 from components.kms import AuditKey, AuditKeyArgs
 from components.log_archive import LogArchive, LogArchiveArgs
 from components.log_delivery import LogDelivery, LogDeliveryArgs
 from components.queries import SavedQueries, SavedQueriesArgs
-from components.settings import Settings
+from components.settings import AnalyticsSettings, Settings
 from components.trail import AuditTrail, AuditTrailArgs
 
 
 class AuditStack(pulumi.ComponentResource):
     """The whole CloudTrail audit setup for one stack."""
 
-    def __init__(self, name: str, s: Settings, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(self, name: str, s: Settings, opts: pulumi.ResourceOptions | None = None,
+                 analytics: AnalyticsSettings | None = None) -> None:
         super().__init__("spawn-audit:audit_stack:AuditStack", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
 
@@ -137,6 +139,25 @@ class AuditStack(pulumi.ComponentResource):
             app_log_group_name=self.app_log.log_group_name if self.app_log is not None else None,
             controls=s.alarm_controls,
         ), child)
+
+        self.analytics: AuditAnalytics | None = None
+        if analytics is not None:
+            self.analytics = AuditAnalytics(f"{name}-analytics", AuditAnalyticsArgs(
+                partition=s.partition,
+                account_id=s.account_id,
+                archive_bucket_name=s.bucket_name,
+                organization_id=s.organization_id,
+                database_name=analytics.database_name,
+                workgroup_name=analytics.workgroup_name,
+                results_bucket_name=analytics.results_bucket_name,
+                kms_key_arn=key_arn,
+                bytes_scanned_cutoff=analytics.bytes_scanned_cutoff,
+                result_retention_days=analytics.result_retention_days,
+                regions=analytics.regions,
+                account_ids=analytics.account_ids,
+                force_destroy=s.force_destroy,
+                tags=s.tags,
+            ), child)
 
         self.register_outputs({
             "trail_arn": self.trail.arn,

@@ -266,7 +266,8 @@ class LogArchive(pulumi.ComponentResource):
             "access_log_bucket_name": self.access_log_bucket_name,
         })
 
-    def _secure_bucket(self, prefix: str, bucket: aws.s3.Bucket, kms_key_arn: pulumi.Input[str] | None,
+    @staticmethod
+    def _secure_bucket(prefix: str, bucket: aws.s3.Bucket, kms_key_arn: pulumi.Input[str] | None,
                        opts: pulumi.ResourceOptions) -> tuple[aws.s3.BucketVersioning,
                                                            aws.s3.BucketPublicAccessBlock,
                                                            aws.s3.BucketOwnershipControls]:
@@ -312,3 +313,7 @@ class LogArchive(pulumi.ComponentResource):
             opts=opts,
         )
         return versioning, public_access_block, ownership
+
+
+# The same never-switchable protections for the stack's other buckets (the Athena results bucket).
+secure_bucket = LogArchive._secure_bucket

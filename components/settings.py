@@ -596,3 +596,105 @@ def load(config: pulumi.Config | None = None) -> Settings:
         data_event_s3_buckets=tuple(dict.fromkeys(artifact_buckets)),
         kms_deletion_window_days=deletion_window,
     )
+
+
+# --- analytics (Athena over the archive) ----------------------------------------------------------
+# Read by its own small reader so that the rest of ``load`` stays as it is; called after ``load``.
+
+# Storage classes Athena does not read: "Athena does not support querying the data in the S3 Glacier
+# Flexible Retrieval or S3 Glacier Deep Archive storage classes. Objects in these storage classes
+# are ignored" unless restored and the table sets read_restored_glacier_objects (Athena User Guide,
+# "Query restored Amazon S3 Glacier objects"). GLACIER_IR is read like STANDARD.
+ATHENA_SKIPPED_STORAGE_CLASSES = frozenset({"GLACIER", "DEEP_ARCHIVE"})
+# Athena's BytesScannedCutoffPerQuery minimum is 10 MB (Athena API reference, WorkGroupConfiguration).
+ANALYTICS_CUTOFF_GB_RANGE = (1, 1_000_000)
+ANALYTICS_RESULT_DAYS_RANGE = (1, 90)
+_GLUE_NAME = re.compile(r"^[a-z0-9_]{1,255}$")
+_ACCOUNT_ID = re.compile(r"^\d{12}$")
+_REGION_NAME = re.compile(r"^[a-z]{2}(?:-[a-z]+)+-\d+$")
+# Every region CloudTrail can write a multi-region trail's files under (AWS General Reference,
+# "AWS service endpoints", commercial partition). us-east-1 holds IAM's and other global events.
+DEFAULT_ANALYTICS_REGIONS = (
+    "us-east-1", "us-east-2", "us-west-1", "us-west-2", "af-south-1", "ap-east-1", "ap-east-2",
+    "ap-south-1", "ap-south-2", "ap-southeast-1", "ap-southeast-2", "ap-southeast-3", "ap-southeast-4",
+    "ap-southeast-5", "ap-southeast-7", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3",
+    "ca-central-1", "ca-west-1", "eu-central-1", "eu-central-2", "eu-west-1", "eu-west-2", "eu-west-3",
+    "eu-south-1", "eu-south-2", "eu-north-1", "il-central-1", "me-south-1", "me-central-1",
+    "mx-central-1", "sa-east-1",
+)
+
+
+@dataclass(frozen=True)
+class AnalyticsSettings:
+    """The analytics stack's plain values (``None`` from ``load_analytics`` when it is off)."""
+
+    database_name: str  # Glue: lowercase letters, digits and '_'
+    workgroup_name: str  # Athena: letters, digits, '.', '_', '-'
+    results_bucket_name: str
+    bytes_scanned_cutoff: int  # bytes
+    result_retention_days: int
+    regions: tuple[str, ...]
+    account_ids: tuple[str, ...]
+
+
+def load_analytics(s: Settings, config: pulumi.Config | None = None) -> AnalyticsSettings | None:
+    """Read the ``analytics*`` keys; raise one ``ConfigError`` listing every problem."""
+    r = _Reader(config or pulumi.Config(PROJECT))
+    enabled = r.boolean("analyticsEnabled")
+    cutoff_gb = r.integer("analyticsBytesScannedCutoffGb")
+    result_days = r.integer("analyticsResultRetentionDays")
+    regions = r.strings("analyticsRegions")
+    accounts = r.strings("analyticsAccountIds")
+    prefix = r.string("bucketNamePrefix")
+    if not enabled:
+        if r.errors:
+            raise ConfigError("\n".join(r.errors))
+        return None
+    low, high = ANALYTICS_CUTOFF_GB_RANGE
+    if cutoff_gb is not None and not low <= cutoff_gb <= high:
+        r.fail(f"{_key('analyticsBytesScannedCutoffGb')} = {cutoff_gb} is outside {low} to {high}; "
+               f"use a whole number of GB in that range")
+    low, high = ANALYTICS_RESULT_DAYS_RANGE
+    if result_days is not None and not low <= result_days <= high:
+        r.fail(f"{_key('analyticsResultRetentionDays')} = {result_days} is outside {low} to {high} days; "
+               f"query results are copies of log data and should not outlive their use")
+    for region in regions:
+        if not _REGION_NAME.match(region):
+            r.fail(f"{_key('analyticsRegions')} = {_show(regions)} contains {_show(region)}, which is not a "
+                   f"region name (e.g. eu-west-1; no spaces)")
+    if regions and "us-east-1" not in regions:
+        r.fail(f"{_key('analyticsRegions')} = {_show(regions)} lacks \"us-east-1\", where CloudTrail writes "
+               f"IAM's and other global services' events; add it")
+    for account in accounts:
+        if not _ACCOUNT_ID.match(account):
+            r.fail(f"{_key('analyticsAccountIds')} = {_show(accounts)} contains {_show(account)}, which "
+                   f"is not a 12-digit account id")
+    if accounts and not s.organization_trail:
+        r.fail(f"{_key('analyticsAccountIds')} = {_show(accounts)} is for an organization trail's member "
+               f"accounts, but {_key('organizationTrail')} is false; use []")
+    stack_part = re.sub(r"[^a-z0-9-]", "-", s.stack.lower())
+    results_bucket = f"{prefix}-athena-{s.account_id}-{stack_part}"
+    if not _BUCKET_NAME.match(results_bucket):
+        r.fail(f"{_key('bucketNamePrefix')} = {_show(prefix)} makes the Athena results bucket name "
+               f"{results_bucket} longer than 63 characters or invalid; shorten it")
+    database = re.sub(r"[^a-z0-9_]", "_", s.trail_name.lower())
+    if r.errors:
+        raise ConfigError("\n".join(r.errors))
+    assert cutoff_gb is not None and result_days is not None and _GLUE_NAME.match(database)
+    if s.archive_transition_days is not None and s.archive_storage_class in ATHENA_SKIPPED_STORAGE_CLASSES:
+        # A warning, not a refusal: GLACIER is the archive's economical default for years of
+        # retention, and restored objects stay queryable (the table reads restored objects).
+        pulumi.log.warn(
+            f"{_key('archiveStorageClass')} is {s.archive_storage_class}: Athena skips objects in that "
+            f"class, so analytics queries see only the newest {s.archive_transition_days} days of logs "
+            f"(Athena User Guide, \"Query restored Amazon S3 Glacier objects\"); restore older days "
+            f"before querying them, or use GLACIER_IR, which Athena reads")
+    return AnalyticsSettings(
+        database_name=database,
+        workgroup_name=s.trail_name,
+        results_bucket_name=results_bucket,
+        bytes_scanned_cutoff=cutoff_gb * 1024**3,
+        result_retention_days=result_days,
+        regions=tuple(dict.fromkeys(regions)) or DEFAULT_ANALYTICS_REGIONS,
+        account_ids=tuple(dict.fromkeys(accounts)) or (s.account_id,),
+    )

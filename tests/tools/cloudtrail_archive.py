@@ -161,8 +161,9 @@ def _padding(rng: random.Random, day: dt.date, region: str, account: str) -> dic
     e = _base(rng, day, region, account, "ec2.amazonaws.com", "DescribeInstances",
               "arn:aws:iam::123456789012:user/monitor")
     e["readOnly"] = True
+    # Large records keep the padded file above 16 MB with few records (quick to generate and read).
     e["requestParameters"] = {"filterSet": {"items": [{"name": "tag:spawn:sweep-id", "valueSet": {
-        "items": [{"value": f"{rng.getrandbits(120):030x}"}]}}]}}
+        "items": [{"value": f"{rng.getrandbits(120):030x}"} for _ in range(200)]}}]}}
     return e
 
 

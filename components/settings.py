@@ -601,10 +601,10 @@ def load(config: pulumi.Config | None = None) -> Settings:
 # --- analytics (Athena over the archive) ----------------------------------------------------------
 # Read by its own small reader so that the rest of ``load`` stays as it is; called after ``load``.
 
-# Storage classes Athena does not read: "Athena does not support querying the data in the S3 Glacier
-# Flexible Retrieval or S3 Glacier Deep Archive storage classes. Objects in these storage classes
-# are ignored" unless restored and the table sets read_restored_glacier_objects (Athena User Guide,
-# "Query restored Amazon S3 Glacier objects"). GLACIER_IR is read like STANDARD.
+# Storage classes Athena does not read: unless a table sets read_restored_glacier_objects, "Athena
+# skips all of the table's S3 Glacier Flexible Retrieval and S3 Glacier Deep Archive objects", and
+# with it Athena still reads only restored ones (Athena User Guide, "Query restored Amazon S3
+# Glacier objects"). GLACIER_IR is read like STANDARD.
 ATHENA_SKIPPED_STORAGE_CLASSES = frozenset({"GLACIER", "DEEP_ARCHIVE"})
 # Athena's BytesScannedCutoffPerQuery minimum is 10 MB (Athena API reference, WorkGroupConfiguration).
 ANALYTICS_CUTOFF_GB_RANGE = (1, 1_000_000)

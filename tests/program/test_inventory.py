@@ -33,23 +33,17 @@ COMMON = {
     "aws:cloudwatch/metricAlarm:MetricAlarm": 17,
     # spawn's three, one per alarm, and the correlation query.
     "aws:cloudwatch/queryDefinition:QueryDefinition": 21,
+    # Athena over the archive: the CloudTrail and application-audit tables, one named query per
+    # catalog entry; its results bucket is counted with the buckets below.
+    "spawn-audit:analytics:AuditAnalytics": 1,
+    "aws:glue/catalogDatabase:CatalogDatabase": 1,
+    "aws:glue/catalogTable:CatalogTable": 2,
+    "aws:athena/workgroup:Workgroup": 1,
+    "aws:athena/namedQuery:NamedQuery": 8,
 }
 DEV = {
     **COMMON,
-    "aws:s3/bucket:Bucket": 1,
-    "aws:s3/bucketVersioning:BucketVersioning": 1,
-    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": 1,
-    "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": 1,
-    "aws:s3/bucketOwnershipControls:BucketOwnershipControls": 1,
-    "aws:s3/bucketPolicy:BucketPolicy": 1,
-    "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": 1,
-}
-PROD = {
-    **COMMON,
-    "spawn-audit:kms:AuditKey": 1,
-    "aws:kms/key:Key": 1,
-    "aws:kms/alias:Alias": 1,
-    # The archive and its access-log bucket.
+    # The archive and the Athena results bucket.
     "aws:s3/bucket:Bucket": 2,
     "aws:s3/bucketVersioning:BucketVersioning": 2,
     "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": 2,
@@ -57,6 +51,20 @@ PROD = {
     "aws:s3/bucketOwnershipControls:BucketOwnershipControls": 2,
     "aws:s3/bucketPolicy:BucketPolicy": 2,
     "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": 2,
+}
+PROD = {
+    **COMMON,
+    "spawn-audit:kms:AuditKey": 1,
+    "aws:kms/key:Key": 1,
+    "aws:kms/alias:Alias": 1,
+    # The archive, its access-log bucket and the Athena results bucket.
+    "aws:s3/bucket:Bucket": 3,
+    "aws:s3/bucketVersioning:BucketVersioning": 3,
+    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": 3,
+    "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": 3,
+    "aws:s3/bucketOwnershipControls:BucketOwnershipControls": 3,
+    "aws:s3/bucketPolicy:BucketPolicy": 3,
+    "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": 3,
     "aws:s3/bucketLogging:BucketLogging": 1,
     "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration": 1,
     "aws:sns/topicSubscription:TopicSubscription": 1,
@@ -99,7 +107,8 @@ PROTECTED = {
 
 def test_prod_protects_the_evidence(prod: ProgramRun) -> None:
     protected = {r.name for r in prod.resources if r.protect}
-    expected = {r.name for r in prod.resources if r.type in PROTECTED}
+    # Query results are short-lived copies, not evidence: their bucket is not protected.
+    expected = {r.name for r in prod.resources if r.type in PROTECTED} - {"spawn-audit-analytics-results"}
     assert protected == expected
     assert {r.type for r in prod.resources if r.protect} == PROTECTED
 
@@ -111,7 +120,7 @@ def test_dev_protects_nothing_and_may_be_destroyed(dev: ProgramRun) -> None:
 
 
 def test_prod_buckets_are_never_force_destroyed(prod: ProgramRun) -> None:
-    assert [r.inputs["forceDestroy"] for r in prod.by_type("aws:s3/bucket:Bucket")] == [False, False]
+    assert [r.inputs["forceDestroy"] for r in prod.by_type("aws:s3/bucket:Bucket")] == [False, False, False]
 
 
 def _resource_class(type_token: str) -> type:

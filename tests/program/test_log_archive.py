@@ -130,7 +130,8 @@ def test_prod_archive_uses_the_kms_key_with_bucket_key_and_access_logs_use_sse_s
 
 def test_dev_uses_sse_s3(dev: ProgramRun) -> None:
     kind = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
-    default = one(dev, kind).inputs["rules"][0]["applyServerSideEncryptionByDefault"]
+    default = one(dev, kind, "spawn-audit-archive-bucket-encryption").inputs["rules"][0][
+        "applyServerSideEncryptionByDefault"]
     assert default == {"sseAlgorithm": "AES256"}
 
 
@@ -202,7 +203,7 @@ def test_lifecycle_per_profile_combination(overrides: dict[str, Any],
 
 
 def test_dev_lifecycle(dev: ProgramRun) -> None:
-    rule = one(dev, LIFECYCLE).inputs["rules"][0]
+    rule = one(dev, LIFECYCLE, "spawn-audit-archive-bucket-lifecycle").inputs["rules"][0]
     assert rule["expiration"] == {"days": 30}
     # The default transition (day 90) would come after the expiration: nothing to archive.
     assert "transitions" not in rule

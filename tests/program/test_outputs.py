@@ -29,6 +29,9 @@ def test_prod_outputs(prod: ProgramRun) -> None:
         "objectLockMode": "GOVERNANCE",
         "objectLockRetentionDays": 2555,
         "verifyCommand": "aws cloudtrail get-trail-status --name spawn-audit",
+        "athenaWorkgroupName": "spawn-audit",
+        "athenaDatabaseName": "spawn_audit",
+        "athenaResultsBucketName": f"spawn-audit-logs-athena-{ACCOUNT}-prod",
     }
 
 

@@ -19,6 +19,8 @@ ALLOWED_UNKNOWN = {
     ("aws:cloudwatch/logGroup:LogGroup", ".kmsKeyId"),
     ("aws:sns/topic:Topic", ".kmsMasterKeyId"),
     ("aws:kms/alias:Alias", ".targetKeyId"),
+    ("aws:athena/workgroup:Workgroup",
+     ".configuration.resultConfiguration.encryptionConfiguration.kmsKeyArn"),
     ("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
      ".rules[0].applyServerSideEncryptionByDefault.kmsMasterKeyId"),
 }

@@ -241,6 +241,49 @@ CONTROLS: dict[str, Clauses] = {
         remediation="Set kmsMasterKeyId on the topic (alias/aws/sns or a customer managed key that "
                     "cloudwatch.amazonaws.com and cloudtrail.amazonaws.com may use).",
     ),
+    # --- Athena (SQL over the archive) ---------------------------------------------------------------
+    # Query results are copies of audit-log data; AWS Config's athena-workgroup-* managed rules and
+    # AWS Control Tower CT.ATHENA.PR.2 state the workgroup checks.
+    "aws-athena-workgroup-enforce-configuration": Clauses(
+        hipaa=(_HIPAA_ENCRYPTION,), pci_dss=("PCI DSS 10.3.2",), soc2=("SOC 2 CC6.1",),
+        aws_config=("athena-workgroup-encrypted-at-rest",),
+        url="https://docs.aws.amazon.com/athena/latest/ug/workgroups-settings-override.html",
+        remediation="Set configuration.enforceWorkgroupConfiguration to true (or leave it out: the API "
+                    "default is true) so the workgroup's result location and encryption apply to every "
+                    "query.",
+    ),
+    "aws-athena-workgroup-results-encrypted": Clauses(
+        hipaa=(_HIPAA_ENCRYPTION,), pci_dss=("PCI DSS 10.3.2",), soc2=("SOC 2 CC6.1",),
+        aws_config=("athena-workgroup-encrypted-at-rest",),
+        url="https://docs.aws.amazon.com/config/latest/developerguide/athena-workgroup-encrypted-at-rest.html",
+        remediation="Set configuration.resultConfiguration.encryptionConfiguration.encryptionOption to "
+                    "SSE_KMS with kmsKeyArn set to the audit key (SSE_S3 where KMS is not required).",
+    ),
+    "aws-athena-workgroup-results-bucket-protected": Clauses(
+        hipaa=(_HIPAA_ACCESS, _HIPAA_ENCRYPTION), pci_dss=("PCI DSS 10.3.1", "PCI DSS 10.3.2"),
+        soc2=("SOC 2 CC6.1",), cis=("2.1.1", "2.1.4"), security_hub=("S3.5", "S3.8", "S3.12", "S3.14"),
+        url="https://docs.aws.amazon.com/athena/latest/ug/querying.html",
+        remediation="Give the bucket named in the workgroup's outputLocation an "
+                    "aws.s3.BucketPublicAccessBlock with all four flags, default encryption, versioning, a "
+                    "bucket policy denying aws:SecureTransport false, and BucketOwnerEnforced ownership.",
+    ),
+    "aws-athena-workgroup-engine-version-3": Clauses(
+        hipaa=(_HIPAA_REVIEW,), pci_dss=("PCI DSS 10.4.1",), soc2=("SOC 2 CC7.3",),
+        url="https://docs.aws.amazon.com/athena/latest/ug/querying-glacier.html",
+        remediation="Set configuration.engineVersion.selectedEngineVersion to \"Athena engine version 3\" "
+                    "so restored GLACIER and DEEP_ARCHIVE log files can be queried.",
+    ),
+    "aws-athena-workgroup-cloudwatch-metrics": Clauses(
+        soc2=("SOC 2 CC7.2",), aws_config=("athena-workgroup-logging-enabled",),
+        url="https://docs.aws.amazon.com/config/latest/developerguide/athena-workgroup-logging-enabled.html",
+        remediation="Set configuration.publishCloudwatchMetricsEnabled to true.",
+    ),
+    "aws-athena-workgroup-bytes-scanned-cutoff": Clauses(
+        soc2=("SOC 2 A1.1",),
+        url="https://docs.aws.amazon.com/athena/latest/ug/workgroups-setting-control-limits-cloudwatch.html",
+        remediation="Set configuration.bytesScannedCutoffPerQuery to the most one query may scan "
+                    "(at least 10 MB).",
+    ),
     # --- Stack --------------------------------------------------------------------------------------
     "aws-cloudtrail-stack-security-trail": Clauses(
         hipaa=(_HIPAA_AUDIT, _HIPAA_INTEGRITY), pci_dss=("PCI DSS 10.2.1", "PCI DSS 10.3.4"),

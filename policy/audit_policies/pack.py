@@ -6,12 +6,13 @@ which must never import ``__main__``.
 
 from __future__ import annotations
 
-from audit_policies import cloudtrail, cloudwatch, kms, s3, sns
+from audit_policies import athena, cloudtrail, cloudwatch, kms, s3, sns
 
 PACK_NAME = "spawn-audit-compliance"
 PACK_DESCRIPTION = (
     "HIPAA, PCI DSS v4.0.1 and SOC 2 controls for AWS CloudTrail audit logging: the trail, its S3 "
-    "bucket, its CloudWatch log group, KMS keys, SNS topics and CIS 4.x monitoring alarms."
+    "bucket, its CloudWatch log group, KMS keys, SNS topics, CIS 4.x monitoring alarms and the Athena "
+    "workgroup that queries the archive."
 )
 
 ALL_POLICIES = [
@@ -21,6 +22,7 @@ ALL_POLICIES = [
     *kms.POLICIES,
     *cloudwatch.POLICIES,
     *sns.POLICIES,
+    *athena.POLICIES,
 ]
 
 POLICIES_BY_NAME = {p.name: p for p in ALL_POLICIES}

@@ -14,7 +14,7 @@ from policy_harness import POLICIES, Pack
 from pulumi.runtime import proto
 from pulumi_policy import EnforcementLevel, StackValidationPolicy
 
-NAME = re.compile(r"^aws-(cloudtrail|s3|kms|cloudwatch|sns)-[a-z0-9]+(-[a-z0-9]+)+$")
+NAME = re.compile(r"^aws-(cloudtrail|s3|kms|cloudwatch|sns|athena)-[a-z0-9]+(-[a-z0-9]+)+$")
 SERVICE = re.compile(r"^aws-([a-z0-9]+)-")
 
 

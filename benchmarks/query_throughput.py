@@ -124,8 +124,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: answers differ: jq {jq_counts} vs query {query_counts}", file=sys.stderr)
             return 1
 
-    med = {k: statistics.median(v) for k, v in (("jq", jq_times), ("query", query_times),
-                                                 ("cache_first", first_times), ("cache_second", second_times))}
+    samples = {"jq": jq_times, "query": query_times, "cache_first": first_times, "cache_second": second_times}
+    med = {k: statistics.median(v) for k, v in samples.items()}
     figures = {
         "files": files, "events": events, "uncompressed_gb": round(raw / 1e9, 3), "runs": args.runs,
         "cpus": os.cpu_count(),

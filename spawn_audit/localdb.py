@@ -20,7 +20,6 @@ Three facts shape the reader:
 from __future__ import annotations
 
 import datetime as dt
-import gzip
 import hashlib
 import json
 import os
@@ -321,9 +320,3 @@ def run(query: CatalogQuery, params: dict[str, str], logs: Path, start: dt.date 
     stats.seconds = time.perf_counter() - began
     return columns, rows, stats
 
-
-def read_app_log(path: Path) -> list[dict]:
-    """spawn's application audit records (JSON lines), for tests and tools."""
-    opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rt", encoding="utf-8") as fh:
-        return [json.loads(line) for line in fh if line.strip()]

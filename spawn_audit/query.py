@@ -15,6 +15,7 @@ import csv
 import datetime as dt
 import io
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ from spawn_audit import catalog
 from spawn_audit.errors import EXIT_ERROR, EXIT_OK, UsageError
 
 FORMATS = ("table", "json", "csv")
+_REGION = re.compile(r"^[a-z]{2}(?:-[a-z]+)+-\d+$")
 
 
 def add_parser(subparsers: argparse._SubParsersAction, name: str) -> argparse.ArgumentParser:
@@ -110,6 +112,8 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--start {args.start} is after --end {args.end}")
     if args.account and not (args.account.isdigit() and len(args.account) == 12):
         raise UsageError(f"--account {args.account!r} is not a 12-digit AWS account id")
+    if args.region and not _REGION.match(args.region):
+        raise UsageError(f"--region {args.region!r} is not a region name such as us-east-1")
     params = parameters(query, start, end, args.account, args.region, {"user": args.user})
 
     from spawn_audit import localdb  # noqa: PLC0415 - keeps `queries` and --help free of duckdb

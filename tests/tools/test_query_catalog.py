@@ -271,6 +271,8 @@ def test_cli_table_and_app_log(archive, cache, capsys):
      "error: --logs 'does-not-exist' is not a directory"),
     (["query", "launches-by-user", "--logs", ".", "--account", "12"],
      "error: --account '12' is not a 12-digit AWS account id"),
+    (["query", "launches-by-user", "--logs", ".", "--region", "us-east-%"],
+     "error: --region 'us-east-%' is not a region name such as us-east-1"),
     (["query", "launches-by-user", "--athena"], "error: --athena needs --workgroup and --database"),
     (["queries", "nope"], "error: query 'nope' is not in the catalog"),
 ])

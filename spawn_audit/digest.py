@@ -126,7 +126,7 @@ def verify_signature(key: rsa.RSAPublicKey, signature_hex: str, message: bytes) 
 
 
 def sign(private_key: rsa.RSAPrivateKey, message: bytes) -> str:
-    """Hex signature, the way CloudTrail stores it in ``x-amz-meta-signature`` (used by tests and benchmarks)."""
+    """Hex signature, as CloudTrail stores it in ``x-amz-meta-signature`` (for tests and benchmarks)."""
     return private_key.sign(message, padding.PKCS1v15(), hashes.SHA256()).hex()
 
 

@@ -538,7 +538,8 @@ def add_parser(subparsers: argparse._SubParsersAction, name: str) -> argparse.Ar
     p = subparsers.add_parser(name, help="verify a local copy of the archive: digest chains, signatures, "
                               "log file hashes, missing digests",
                               description=__doc__.split("\n\n")[0])
-    p.add_argument("dir", metavar="DIR", type=Path, help="archive root laid out like the bucket (download --to)")
+    p.add_argument("dir", metavar="DIR", type=Path,
+                   help="archive root laid out like the bucket (download --to)")
     p.add_argument("--public-keys", metavar="FILE", type=Path,
                    help="ListPublicKeys JSON (aws cloudtrail list-public-keys); default: ask CloudTrail")
     p.add_argument("--account", action="append", default=[], help="only this account (repeatable)")

@@ -77,7 +77,8 @@ def load_settings(stack: str, project_dir: Path = ROOT) -> Any:
 
     try:
         project = load_project(project_dir)
-        stacks = sorted(p.name[len("Pulumi."):-len(".yaml")] for p in project.stack_config_dir.glob("Pulumi.*.yaml"))
+        stacks = sorted(p.name[len("Pulumi."):-len(".yaml")]
+                        for p in project.stack_config_dir.glob("Pulumi.*.yaml"))
         if stack not in stacks:
             raise UsageError(f"--stack {stack}: no Pulumi.{stack}.yaml; available: {', '.join(stacks)}")
         config = load_stack_config(project, stack)
@@ -219,7 +220,8 @@ def estimate(s: Any, *, management_events: int | None = None, data_events: int |
     notes: list[str] = []
 
     # ---- volumes ---------------------------------------------------------------------------------
-    records_data = bool(s.data_event_dynamodb_tables or s.data_event_lambda_functions or s.data_event_s3_buckets)
+    records_data = bool(s.data_event_dynamodb_tables or s.data_event_lambda_functions
+                        or s.data_event_s3_buckets)
     if measured:
         m = measured
         mgmt = management_events if management_events is not None else round(m.per_month(m.management_events))
@@ -228,8 +230,9 @@ def estimate(s: Any, *, management_events: int | None = None, data_events: int |
         compression = m.compressed_bytes / m.raw_bytes if m.raw_bytes else DEFAULTS["compression"]
         write_share = m.write_events / m.management_events if m.management_events else DEFAULTS["write_share"]
         notes.append(f"measured from {m.files} log files over {m.hours:.2f} h in {len(m.regions)} region(s): "
-                     f"{m.per_month(m.management_events):,.0f} management and {m.per_month(m.data_events):,.0f} "
-                     f"data events/month, {event_bytes:,.0f} bytes/event, gzip to {compression:.1%}, "
+                     f"{m.per_month(m.management_events):,.0f} management and "
+                     f"{m.per_month(m.data_events):,.0f} data events/month, {event_bytes:,.0f} bytes/event, "
+                     f"gzip to {compression:.1%}, "
                      f"{write_share:.0%} of management events are writes")
     else:
         mgmt = management_events if management_events is not None else DEFAULTS["management_events"]
@@ -255,12 +258,13 @@ def estimate(s: Any, *, management_events: int | None = None, data_events: int |
     else:
         files = float(DEFAULTS["active_regions"] * DEFAULTS["files_per_region_hour"] * HOURS_PER_MONTH)
         sizes = _sizes_from_assumption(files, compressed_bytes)
-        notes.append(f"{DEFAULTS['active_regions']} region(s) with activity, a log file about every 5 minutes "
-                     f"there: {files:,.0f} log files/month of {compressed_bytes / files / KB:,.1f} KB on average")
+        notes.append(f"{DEFAULTS['active_regions']} region(s) with activity, a log file about every "
+                     f"5 minutes there: {files:,.0f} log files/month of "
+                     f"{compressed_bytes / files / KB:,.1f} KB on average")
     digests = float(DEFAULTS["digest_regions"] * HOURS_PER_MONTH)
     digest_gb = digests * DEFAULTS["digest_bytes"] / 1e9
-    notes.append(f"a digest per hour in each of {DEFAULTS['digest_regions']} regions: {digests:,.0f} digests/month "
-                 f"of about {DEFAULTS['digest_bytes']} bytes")
+    notes.append(f"a digest per hour in each of {DEFAULTS['digest_regions']} regions: "
+                 f"{digests:,.0f} digests/month of about {DEFAULTS['digest_bytes']} bytes")
     notes.append("free tiers (KMS 20,000 requests, CloudWatch 5 GB, ...) are not subtracted")
 
     services: dict[str, list[Line]] = {}
@@ -291,8 +295,8 @@ def estimate(s: Any, *, management_events: int | None = None, data_events: int |
     ]
     notes.append("CloudWatch Logs archive size taken as the gzip size of the events")
     if s.app_audit_log_group_name:
-        notes.append(f"the application audit log group {s.app_audit_log_group_name} is not priced (its volume "
-                     f"depends on spawn, not on the trail)")
+        notes.append(f"the application audit log group {s.app_audit_log_group_name} is not priced "
+                     f"(its volume depends on spawn, not on the trail)")
     alarms = len(s.alarm_controls)
     services["CloudWatch alarms"] = [Line("standard-resolution alarms", alarms, "alarms",
                                           alarms * price(prices, "cloudwatch.alarm_standard"))]
@@ -337,9 +341,10 @@ def estimate(s: Any, *, management_events: int | None = None, data_events: int |
             if overhead:
                 overhead_class_gb += n * overhead["class_kb"] * KB / 1e9 * billed_days
                 overhead_std_gb += n * overhead["standard_kb"] * KB / 1e9 * billed_days
-        notes.append(f"S3: lifecycle moves objects to {storage_class} on day {transition}, expires them on day "
-                     f"{retention}; objects under {rules['lifecycle_minimum_transition_kb']} KB are not moved "
-                     f"(S3 Lifecycle default since September 2024): {small_share:.0%} of log files stay in "
+        notes.append(f"S3: lifecycle moves objects to {storage_class} on day {transition}, expires "
+                     f"them on day {retention}; objects under {rules['lifecycle_minimum_transition_kb']} "
+                     f"KB are not moved (S3 Lifecycle default since September 2024): {small_share:.0%} of "
+                     f"log files stay in "
                      f"STANDARD")
         if overhead:
             notes.append(f"S3: each object in {storage_class} adds {overhead['class_kb']} KB billed at "
@@ -349,7 +354,8 @@ def estimate(s: Any, *, management_events: int | None = None, data_events: int |
         s3.append(Line(f"{storage_class} storage", class_gb, "GB-month",
                        class_gb * price(prices, f"s3.storage.{storage_class}")))
     if overhead_class_gb:
-        s3.append(Line(f"{storage_class} per-object overhead", overhead_class_gb + overhead_std_gb, "GB-month",
+        s3.append(Line(f"{storage_class} per-object overhead", overhead_class_gb + overhead_std_gb,
+                       "GB-month",
                        overhead_class_gb * price(prices, f"s3.storage.{storage_class}")
                        + overhead_std_gb * price(prices, "s3.storage.STANDARD")))
     s3.append(Line("PUT requests (log files and digests)", files + digests, "requests",
@@ -409,8 +415,8 @@ def render_text(e: Estimate) -> str:
                 if st["archiveTransitionDays"] is not None else "")
              + f"; log group {st['logGroupRetentionDays']} days; {st['encryption']}; "
              f"Insights {'on' if st['insights'] else 'off'}",
-             f"volume: {e.inputs['managementEventsPerMonth']:,} management + {e.inputs['dataEventsPerMonth']:,} "
-             f"data events/month", ""]
+             f"volume: {e.inputs['managementEventsPerMonth']:,} management + "
+             f"{e.inputs['dataEventsPerMonth']:,} data events/month", ""]
     for name in e.services:
         lines.append(f"{name:<20} {e.service_total(name):>12,.2f} USD/month")
         for x in e.services[name]:

@@ -64,8 +64,11 @@ def price(prices: dict[str, Any], name: str) -> float:
 # --- the stack's settings -------------------------------------------------------------------------
 
 
-def load_settings(stack: str, project_dir: Path = ROOT) -> Any:
-    """The ``components.settings.Settings`` the program would build for ``stack`` (mock runtime)."""
+def load_settings(stack: str, project_dir: Path = ROOT, overrides: dict[str, Any] | None = None) -> Any:
+    """The ``components.settings.Settings`` the program would build for ``stack`` (mock runtime).
+
+    ``overrides`` act like ``pulumi config set`` (key -> value).
+    """
     for path in (str(project_dir), str(project_dir / "policy")):
         if path not in sys.path:
             sys.path.insert(0, path)
@@ -81,7 +84,7 @@ def load_settings(stack: str, project_dir: Path = ROOT) -> Any:
                         for p in project.stack_config_dir.glob("Pulumi.*.yaml"))
         if stack not in stacks:
             raise UsageError(f"--stack {stack}: no Pulumi.{stack}.yaml; available: {', '.join(stacks)}")
-        config = load_stack_config(project, stack)
+        config = load_stack_config(project, stack, overrides)
     except ProjectError as exc:
         raise UsageError(f"--stack {stack}: {exc}") from None
     run = ProgramRun(project=project, stack=stack, config=config, preview=False)

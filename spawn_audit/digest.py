@@ -24,6 +24,7 @@ import binascii
 import gzip
 import hashlib
 import json
+import os
 import re
 import zlib
 from collections.abc import Iterable
@@ -42,6 +43,7 @@ META_SIGNATURE = "signature"
 META_ALGORITHM = "signature-algorithm"
 METADATA_SUFFIX = ".metadata.json"
 CHUNK = 1 << 20
+WHOLE_FILE = 8 << 20
 
 _ORG = r"(?:(?P<org>o-[a-z0-9]{10,32})/)?"
 DIGEST_KEY = re.compile(
@@ -182,13 +184,18 @@ def _as_time(value: Any) -> datetime | None:
 
 
 def sha256_gzip_file(path: Path) -> tuple[str, int]:
-    """(hex SHA-256 of the uncompressed content, compressed size). hashlib and zlib release the GIL."""
+    """(hex SHA-256 of the uncompressed content, compressed size). hashlib and zlib release the GIL.
+
+    A file up to ``WHOLE_FILE`` bytes is read in one call (most CloudTrail log files are small, and
+    per-call overhead dominates); larger ones stream in ``CHUNK`` pieces.
+    """
     digest = hashlib.sha256()
     size = 0
+    decompressor = zlib.decompressobj(wbits=47)  # gzip or zlib header, auto-detected
     with open(path, "rb") as raw:
-        decompressor = zlib.decompressobj(wbits=47)  # gzip or zlib header, auto-detected
+        whole = os.fstat(raw.fileno()).st_size <= WHOLE_FILE
         while True:
-            chunk = raw.read(CHUNK)
+            chunk = raw.read() if whole else raw.read(CHUNK)
             if not chunk:
                 break
             size += len(chunk)
@@ -198,6 +205,8 @@ def sha256_gzip_file(path: Path) -> tuple[str, int]:
                 rest = decompressor.unused_data
                 decompressor = zlib.decompressobj(wbits=47)
                 digest.update(decompressor.decompress(rest))
+            if whole:
+                break
         digest.update(decompressor.flush())
         if not decompressor.eof:
             raise zlib.error("truncated gzip stream")
@@ -246,7 +255,11 @@ def write_metadata(path: Path, metadata: dict[str, str]) -> None:
 
 
 def iter_keys(root: Path) -> Iterable[str]:
-    """Every file under ``root`` as an S3 key (``/``-separated path relative to ``root``)."""
-    for path in root.rglob("*.json.gz"):
-        if path.is_file():
-            yield path.relative_to(root).as_posix()
+    """Every ``*.json.gz`` file under ``root`` as an S3 key (``/``-separated, relative to ``root``)."""
+    base = str(root)
+    for directory, _, names in os.walk(base):
+        rel = os.path.relpath(directory, base).replace(os.sep, "/")
+        prefix = "" if rel == "." else rel + "/"
+        for name in names:
+            if name.endswith(".json.gz"):
+                yield prefix + name

@@ -21,6 +21,7 @@ import json
 import math
 import os
 import sys
+import time
 import zlib
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -320,12 +321,37 @@ def _hash_file(root: Path, key: str) -> tuple[str, int] | None:
         return ("unreadable", (root / key).stat().st_size if (root / key).exists() else 0)
 
 
+def parallel_map(fn: Callable[[Any], Any], items: list[Any], jobs: int,
+                 progress: Callable[[int], None] | None = None) -> list[Any]:
+    """``[fn(x) for x in items]`` on ``jobs`` threads, in chunks so that small files do not drown
+    in per-task overhead (hashlib and zlib release the GIL while they work)."""
+    if jobs <= 1 or len(items) < 2:
+        out = []
+        for i, item in enumerate(items, 1):
+            out.append(fn(item))
+            if progress:
+                progress(i)
+        return out
+    size = max(1, min(256, len(items) // (jobs * 8) or 1))
+    chunks = [items[i:i + size] for i in range(0, len(items), size)]
+    out = []
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        for result in pool.map(lambda chunk: [fn(x) for x in chunk], chunks):
+            out += result
+            if progress:
+                progress(len(out))
+    return out
+
+
 def _progress(total: int, label: str) -> Callable[[int], None]:
     if not sys.stderr.isatty() or total < 200:
         return lambda done: None
+    last = [0.0]
 
     def show(done: int) -> None:
-        if done == total or done % 100 == 0:
+        now = time.monotonic()
+        if done == total or now - last[0] > 0.2:
+            last[0] = now
             end = "\n" if done == total else ""
             print(f"\r{label}: {done}/{total}", end=end, file=sys.stderr, flush=True)
     return show
@@ -343,7 +369,7 @@ def verify(root: Path, keys: dict[str, fmt.PublicKey] | None = None, *, accounts
     if not root.is_dir():
         raise UsageError(f"DIR {root}: not a directory")
     accounts, regions = set(accounts), set(regions)
-    jobs = jobs or min(32, (os.cpu_count() or 1) + 4)
+    jobs = jobs or os.cpu_count() or 1
     all_keys = sorted(fmt.iter_keys(root))
     any_digest = False
     digest_keys = []
@@ -353,8 +379,7 @@ def verify(root: Path, keys: dict[str, fmt.PublicKey] | None = None, *, accounts
         if match and (not accounts or match["account"] in accounts):
             digest_keys.append(key)
 
-    with ThreadPoolExecutor(max_workers=jobs) as pool:
-        loaded = list(pool.map(lambda k: _load_digest(root, k), digest_keys))
+    loaded = parallel_map(lambda k: _load_digest(root, k), digest_keys, jobs)
     digests = [d for d in loaded if (not regions or d.region in regions)
                and (start is None or (d.end and d.end > start + TOLERANCE))
                and (end is None or (d.start and d.start < end - TOLERANCE))]
@@ -371,8 +396,7 @@ def verify(root: Path, keys: dict[str, fmt.PublicKey] | None = None, *, accounts
     report = Report(root=str(root), range_start=range_start, range_end=range_end, key_source=key_source)
 
     used: set[str] = set()
-    with ThreadPoolExecutor(max_workers=jobs) as pool:
-        per_digest = list(pool.map(lambda d: _check_digest(d, keys, used), digests))
+    per_digest = parallel_map(lambda d: _check_digest(d, keys, used), digests, jobs)
     for found in per_digest:
         report.findings += found
     report.fingerprints = sorted(used)
@@ -415,11 +439,7 @@ def verify(root: Path, keys: dict[str, fmt.PublicKey] | None = None, *, accounts
                 listed[str(entry["s3Object"])] = (str(entry.get("hashValue", "")).lower(), d)
     items = sorted(listed)
     progress = _progress(len(items), "hashing log files")
-    results: list[tuple[str, int] | None] = []
-    with ThreadPoolExecutor(max_workers=jobs) as pool:
-        for i, result in enumerate(pool.map(lambda k: _hash_file(root, k), items), 1):
-            results.append(result)
-            progress(i)
+    results = parallel_map(lambda k: _hash_file(root, k), items, jobs, progress)
     gone: list[str] = []
     for key, result in zip(items, results, strict=True):
         expected, d = listed[key]
@@ -436,8 +456,7 @@ def verify(root: Path, keys: dict[str, fmt.PublicKey] | None = None, *, accounts
     if gone:
         # A log file that is not at its key may have been moved: look for its content elsewhere.
         loose = [k for k in all_keys if fmt.LOG_KEY.match(k) and k not in listed]
-        with ThreadPoolExecutor(max_workers=jobs) as pool:
-            hashed = dict(zip(loose, pool.map(lambda k: _hash_file(root, k), loose), strict=True))
+        hashed = dict(zip(loose, parallel_map(lambda k: _hash_file(root, k), loose, jobs), strict=True))
         elsewhere = {h[0]: k for k, h in hashed.items() if h}
         for key in gone:
             expected, d = listed[key]
@@ -547,7 +566,7 @@ def add_parser(subparsers: argparse._SubParsersAction, name: str) -> argparse.Ar
     p.add_argument("--start", help="range start, ISO 8601 UTC (default: the oldest digest's start)")
     p.add_argument("--end", help="range end, ISO 8601 UTC (default: the newest digest's end)")
     p.add_argument("--format", choices=("text", "json", "markdown"), default="text")
-    p.add_argument("--jobs", type=int, default=None, help="worker threads (default: CPUs + 4)")
+    p.add_argument("--jobs", type=int, default=None, help="worker threads (default: one per CPU)")
     p.add_argument("--endpoint-url", help="CloudTrail endpoint for the live key lookup")
     return p
 

@@ -8,6 +8,7 @@ two log files an hour, one backfill digest), changes one thing, and asserts the 
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 from pathlib import Path
 
@@ -255,3 +256,68 @@ def test_usage_errors_exit_2(archive, keys_file, tmp_path, capsys) -> None:
     empty = tmp_path / "empty"
     empty.mkdir()
     assert main(["verify", str(empty), "--public-keys", str(keys_file)]) == 2
+
+
+def test_data_appended_after_the_gzip_stream(archive, keys_file) -> None:
+    # A second gzip member changes the content; garbage after the stream makes it unreadable.
+    first, second = archive.logs["us-east-1"][0], archive.logs["eu-west-1"][0]
+    archive.path(first).write_bytes(archive.path(first).read_bytes() + gzip.compress(b'{"Records": []}'))
+    archive.path(second).write_bytes(archive.path(second).read_bytes() + b"appended")
+    assert findings(archive, keys_file) == [("log-file-modified", second), ("log-file-modified", first)]
+
+
+def test_organization_trail_layout(tmp_path) -> None:
+    a = archive_factory.build_archive(tmp_path / "a", regions=("us-east-1",), hours=3, backfill=False,
+                                      prefix="")
+    keys = a.write_public_keys(tmp_path / "k.json")
+    # Move the whole tree under an organization id, rewriting each digest's own and listed keys as
+    # CloudTrail writes them for an organization trail, and re-signing (a CloudTrail-made copy).
+    chain = a.chains["us-east-1"]
+    org = "o-a1b2c3d4e5"
+    previous = None
+    for key in chain:
+        body = a.digest_body(key)
+        new = key.replace("AWSLogs/", f"AWSLogs/{org}/")
+        body["digestS3Object"] = new
+        for entry in body["logFiles"]:
+            old = entry["s3Object"]
+            entry["s3Object"] = old.replace("AWSLogs/", f"AWSLogs/{org}/")
+            a.move(old, entry["s3Object"])
+        if previous:
+            (body["previousDigestS3Object"], body["previousDigestHashValue"],
+             body["previousDigestSignature"]) = previous
+        a.move(key, new)
+        a.rewrite_digest(new, body, resign=True)
+        data = gzip.decompress(a.path(new).read_bytes())
+        meta = json.loads((a.path(new).parent / (a.path(new).name + fmt.METADATA_SUFFIX)).read_text())
+        previous = (new, hashlib.sha256(data).hexdigest(), meta["signature"])
+    report = verify.verify(a.root, verify.keys_from_file(keys))
+    assert report.findings == []
+    assert report.trails[0]["organization"] == org and report.digests == 3
+
+
+def test_live_public_keys_through_boto3(archive, monkeypatch) -> None:
+    # moto does not implement ListPublicKeys: botocore's Stubber checks the request against the
+    # CloudTrail API model and returns a response of its shape (Value as DER bytes).
+    import boto3
+    from botocore.stub import Stubber
+
+    der = archive_factory.public_der(archive.key)
+    real_client = boto3.client
+    stubs = []
+
+    def client(service, **kwargs):
+        c = real_client(service, region_name=kwargs.get("region_name"), aws_access_key_id="x",
+                        aws_secret_access_key="x")
+        stub = Stubber(c)
+        stub.add_response("list_public_keys", {"PublicKeyList": [{"Value": der, "Fingerprint":
+                                                                   fmt.fingerprint(der)}]})
+        stub.activate()
+        stubs.append(stub)
+        return c
+
+    monkeypatch.setattr(boto3, "client", client)
+    assert main(["verify", str(archive.root), "--format", "json"]) == 0
+    assert len(stubs) == 2  # one call per region of the archive
+    for stub in stubs:
+        stub.assert_no_pending_responses()

@@ -140,3 +140,19 @@ def test_metadata_dropped_in_s3_is_unsigned(endpoint, bucket, tmp_path, capsys) 
 def test_missing_bucket_is_an_error(endpoint, tmp_path, capsys) -> None:
     assert download(endpoint, "no-such-bucket", tmp_path / "copy") == 2
     assert capsys.readouterr().err.startswith("error: --bucket no-such-bucket")
+
+
+def test_part_of_the_range_downloads_and_verifies(endpoint, bucket, tmp_path, capsys) -> None:
+    name, archive, _ = bucket
+    to = tmp_path / "copy"
+    start, end = "2026-11-27T18:00:00Z", "2026-11-27T20:00:00Z"
+    assert main(["download", "--bucket", name, "--start", start, "--end", end, "--to", str(to),
+                 "--endpoint-url", endpoint]) == 0
+    capsys.readouterr()
+    assert main(["verify", str(to), "--public-keys", str(tmp_path / "keys.json"), "--start", start,
+                 "--end", end, "--format", "json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["summary"]["digests"] == 4  # two hours in two regions
+    # The same copy cannot vouch for an hour it does not hold.
+    assert main(["verify", str(to), "--public-keys", str(tmp_path / "keys.json"), "--start", start,
+                 "--end", "2026-11-27T23:00:00Z"]) == 1

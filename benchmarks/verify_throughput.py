@@ -5,8 +5,8 @@ files with the test archive factory, warms the page cache, then times in the sam
 
 * the peer: one thread walks each chain, verifies each digest's RSA signature and hashes each listed
   log file in turn, the way ``aws cloudtrail validate-logs`` proceeds;
-* ``spawn_audit.verify.verify`` with its default worker threads, doing the same checks plus chain
-  continuity, and looking for missing digests.
+* ``spawn_audit.verify.verify`` with its default worker threads (one per CPU), and with one
+  thread, doing the same checks plus chain continuity and the search for missing digests.
 
 Prints files/s and MB/s (compressed bytes read) for both, and the ratio, and the load average
 before and after (threads cannot use a core that other processes hold). Prints figures only;
@@ -82,7 +82,7 @@ def main() -> None:
         single_threaded(root, keys)  # warm the page cache for both runs
 
         # Interleaved rounds, best of each: the machine may be shared, and load comes and goes.
-        single = threaded = float("inf")
+        single = threaded = one_thread = float("inf")
         for _ in range(args.rounds):
             t0 = time.perf_counter()
             _, files, size = single_threaded(root, keys)
@@ -90,11 +90,17 @@ def main() -> None:
             t0 = time.perf_counter()
             report = verify.verify(root, keys, jobs=args.jobs)
             threaded = min(threaded, time.perf_counter() - t0)
+            t0 = time.perf_counter()
+            verify.verify(root, keys, jobs=1)
+            one_thread = min(one_thread, time.perf_counter() - t0)
         assert report.ok and report.log_files == files == n_files, report.findings[:3]
         for label, seconds in (("single-threaded loop (validate-logs' way)", single),
-                               (f"spawn_audit verify (jobs={args.jobs or 'default'})", threaded)):
+                               ("spawn_audit verify (jobs=1)", one_thread),
+                               (f"spawn_audit verify (jobs={args.jobs or os.cpu_count()})", threaded)):
             print(f"{label:<45} {seconds:7.2f} s  {files / seconds:9.0f} files/s  "
                   f"{size / 1e6 / seconds:7.1f} MB/s")
+        print(f"threads: verify with {args.jobs or os.cpu_count()} threads is {one_thread / threaded:.2f}x "
+              f"verify with one")
         print(f"ratio: verify is {single / threaded:.2f}x the single-threaded loop "
               f"(and also checks chain continuity and missing digests); "
               f"load average {os.getloadavg()[0]:.1f}")

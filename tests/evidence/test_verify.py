@@ -202,9 +202,8 @@ def test_unknown_key(archive, tmp_path) -> None:
     other = archive_factory.private_key(1024)
     keys = tmp_path / "other.json"
     keys.write_text(json.dumps(archive_factory.list_public_keys_response(other)))
-    result = findings(archive, keys)
-    assert {kind for kind, _ in result} == {"unknown-key"}
-    assert len(result) == 9
+    every_digest = sorted([*archive.chains["us-east-1"], *archive.chains["eu-west-1"], *archive.backfill])
+    assert findings(archive, keys) == [("unknown-key", key) for key in every_digest]
 
 
 def test_unsigned_digest(archive, keys_file) -> None:
@@ -321,3 +320,21 @@ def test_live_public_keys_through_boto3(archive, monkeypatch) -> None:
     assert len(stubs) == 2  # one call per region of the archive
     for stub in stubs:
         stub.assert_no_pending_responses()
+
+
+def test_key_not_valid_at_the_digest_time(archive, tmp_path) -> None:
+    response = archive_factory.list_public_keys_response(archive.key)
+    response["PublicKeyList"][0]["ValidityEndTime"] = "2026-06-30T00:00:00Z"
+    keys = tmp_path / "expired.json"
+    keys.write_text(json.dumps(response))
+    every_digest = sorted([*archive.chains["us-east-1"], *archive.chains["eu-west-1"], *archive.backfill])
+    assert findings(archive, keys) == [("unknown-key", key) for key in every_digest]
+
+
+def test_public_keys_file_with_a_wrong_fingerprint_is_refused(archive, tmp_path, capsys) -> None:
+    response = archive_factory.list_public_keys_response(archive.key)
+    response["PublicKeyList"][0]["Fingerprint"] = "0" * 32
+    keys = tmp_path / "bad.json"
+    keys.write_text(json.dumps(response))
+    assert cli(archive, keys) == 2
+    assert "is not the MD5 of its Value" in capsys.readouterr().err

@@ -474,7 +474,7 @@ def verify(root: Path, keys: dict[str, fmt.PublicKey] | None = None, *, accounts
 
 
 def _mb(n: int) -> str:
-    return f"{n / 1e6:.1f} MB"
+    return f"{n / 1e6:.1f} MB" if n >= 1e6 else f"{n:,} bytes"
 
 
 def render_text(report: Report) -> str:

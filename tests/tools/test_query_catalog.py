@@ -145,6 +145,23 @@ def test_catalog_has_the_documented_queries():
         "spawn-role-changes", "console-signins-without-mfa", "root-activity", "correlate-app-audit"}
 
 
+@pytest.mark.parametrize("name", sorted(QUERIES))
+def test_every_query_filters_on_the_partition_columns(name):
+    sql = QUERIES[name].sql
+    prefix = "c." if QUERIES[name].uses_app_audit else ""
+    for clause in (f"{prefix}day BETWEEN ? AND ?", f"{prefix}account LIKE ?", f"{prefix}region LIKE ?"):
+        assert clause in sql
+    assert QUERIES[name].parameters[:4] == ("start", "end", "account", "region")
+
+
+def test_role_changes_cover_the_alarms_events():
+    from audit_policies import monitoring
+
+    sql = QUERIES["spawn-role-changes"].sql
+    assert all(f"'{event}'" in sql for event in monitoring.SPAWN_ROLE_EVENTS)
+    assert set(ca.SPAWN_ROLE_EVENTS) == set(monitoring.SPAWN_ROLE_EVENTS)
+
+
 def test_the_archive_exercises_what_the_reader_must_get_right(archive):
     assert max(localdb.uncompressed_size(f) for f in archive.files) > localdb.DEFAULT_OBJECT_LIMIT
     assert any("eventname" in e for _, e in archive.events)  # lowercase look-alike keys

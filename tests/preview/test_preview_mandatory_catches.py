@@ -114,6 +114,12 @@ CASES = [
          "Add an aws.cloudwatch.MetricAlarm on metric "
          f"{monitoring.METRIC_NAMESPACE}/RootAccountUsage of metric filter 'filter-root-account-usage'"),
     Case("filter-missing-vpc-changes", MONITORING, "Add a metric filter for CIS 4.14 (VPC changes)"),
+    Case("athena-not-enforced", "aws-athena-workgroup-enforce-configuration",
+         "Set configuration.enforceWorkgroupConfiguration to true"),
+    Case("athena-results-unencrypted", "aws-athena-workgroup-results-encrypted",
+         "Set configuration.resultConfiguration.encryptionConfiguration.encryptionOption to"),
+    Case("athena-results-bucket-public", "aws-athena-workgroup-results-bucket-protected",
+         "Add an aws.s3.BucketPublicAccessBlock for bucket 'athena-results'"),
     Case("no-topic-kms", "aws-sns-topic-kms-encryption-required",
          "Set kmsMasterKeyId on the topic to a KMS key",
          pack_config=_enable("aws-sns-topic-kms-encryption-required", "requireKms")),

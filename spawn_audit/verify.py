@@ -431,40 +431,42 @@ def verify(root: Path, keys: dict[str, fmt.PublicKey] | None = None, *, accounts
                         "end": _iso(max(c[-1].end for c in trail_chains))},
         })
 
-    # Log files listed by the digests of the range.
-    listed: dict[str, tuple[str, Digest]] = {}
+    # Log files listed by the digests of the range. A file listed by several digests is checked
+    # against each record: it cannot match two different hashes.
+    listed: dict[str, list[tuple[str, Digest]]] = defaultdict(list)
     for d in digests:
         for entry in (d.body or {}).get("logFiles") or []:
             if isinstance(entry, dict) and entry.get("s3Object"):
-                listed[str(entry["s3Object"])] = (str(entry.get("hashValue", "")).lower(), d)
+                listed[str(entry["s3Object"])].append((str(entry.get("hashValue", "")).lower(), d))
     items = sorted(listed)
     progress = _progress(len(items), "hashing log files")
     results = parallel_map(lambda k: _hash_file(root, k), items, jobs, progress)
     gone: list[str] = []
     for key, result in zip(items, results, strict=True):
-        expected, d = listed[key]
         if result is None:
             gone.append(key)
             continue
         actual, size = result
         report.log_files += 1
         report.log_bytes += size
-        if actual != expected:
-            what = "not a readable gzip file" if actual == "unreadable" else f"SHA-256 {actual}"
-            report.findings.append(Finding("log-file-modified", key, f"{what}; {d.key} recorded {expected}",
-                                           d.region))
+        for expected, d in listed[key]:
+            if actual != expected:
+                what = "not a readable gzip file" if actual == "unreadable" else f"SHA-256 {actual}"
+                report.findings.append(Finding("log-file-modified", key,
+                                               f"{what}; {d.key} recorded {expected}", d.region))
     if gone:
         # A log file that is not at its key may have been moved: look for its content elsewhere.
         loose = [k for k in all_keys if fmt.LOG_KEY.match(k) and k not in listed]
         hashed = dict(zip(loose, parallel_map(lambda k: _hash_file(root, k), loose, jobs), strict=True))
         elsewhere = {h[0]: k for k, h in hashed.items() if h}
         for key in gone:
-            expected, d = listed[key]
+            expected, d = listed[key][0]
             if expected in elsewhere:
                 report.findings.append(Finding("log-file-moved", key, f"listed in {d.key}; its content is "
                                                f"at {elsewhere[expected]}", d.region))
             else:
-                report.findings.append(Finding("log-file-deleted", key, f"listed in {d.key}", d.region))
+                report.findings.append(Finding("log-file-deleted", key, f"listed in {d.key}",
+                                               d.region))
     order = list(KINDS)
     report.findings.sort(key=lambda f: (order.index(f.kind), f.key))
     return report

@@ -338,3 +338,19 @@ def test_public_keys_file_with_a_wrong_fingerprint_is_refused(archive, tmp_path,
     keys.write_text(json.dumps(response))
     assert cli(archive, keys) == 2
     assert "is not the MD5 of its Value" in capsys.readouterr().err
+
+
+def test_log_file_listed_by_two_digests_is_checked_against_each(archive, keys_file) -> None:
+    # A validly signed digest that records another hash for a log file a second digest also lists:
+    # the file cannot match both records, whichever digest is read last.
+    key = archive.logs["us-east-1"][0]
+    newest = archive.chains["eu-west-1"][-1]
+    body = archive.digest_body(newest)
+    body["logFiles"].append({"s3Bucket": archive.bucket, "s3Object": key, "hashValue": "0" * 64,
+                             "hashAlgorithm": "SHA-256"})
+    archive.rewrite_digest(newest, body, resign=True)
+    report = verify.verify(archive.root, verify.keys_from_file(keys_file))
+    assert [(f.kind, f.key) for f in report.findings] == [("log-file-modified", key)]
+    assert newest in report.findings[0].detail
+    assert report.log_files == 17  # still counted once
+

@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from spawn_audit import digest as fmt
@@ -312,7 +312,15 @@ def check_chain(chain: list[Digest], start: datetime, end: datetime, present: se
 # --- log files ------------------------------------------------------------------------------------
 
 
+def _inside(key: str) -> bool:
+    """An S3 key that names a file under the root: relative, without ``..`` (a digest is input)."""
+    parts = PurePosixPath(key).parts
+    return bool(parts) and not key.startswith("/") and "\\" not in key and ".." not in parts
+
+
 def _hash_file(root: Path, key: str) -> tuple[str, int] | None:
+    if not _inside(key):
+        return None  # never opened: reported as not in the archive
     try:
         return fmt.sha256_gzip_file(root / key)
     except FileNotFoundError:
@@ -461,11 +469,12 @@ def verify(root: Path, keys: dict[str, fmt.PublicKey] | None = None, *, accounts
         elsewhere = {h[0]: k for k, h in hashed.items() if h}
         for key in gone:
             expected, d = listed[key][0]
+            outside = "" if _inside(key) else "; the key leaves the archive root and was not read"
             if expected in elsewhere:
                 report.findings.append(Finding("log-file-moved", key, f"listed in {d.key}; its content is "
                                                f"at {elsewhere[expected]}", d.region))
             else:
-                report.findings.append(Finding("log-file-deleted", key, f"listed in {d.key}",
+                report.findings.append(Finding("log-file-deleted", key, f"listed in {d.key}{outside}",
                                                d.region))
     order = list(KINDS)
     report.findings.sort(key=lambda f: (order.index(f.kind), f.key))

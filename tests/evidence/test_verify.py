@@ -354,3 +354,15 @@ def test_log_file_listed_by_two_digests_is_checked_against_each(archive, keys_fi
     assert newest in report.findings[0].detail
     assert report.log_files == 17  # still counted once
 
+
+def test_listed_key_outside_the_archive_is_not_read(archive, keys_file, tmp_path) -> None:
+    # A digest names log files by S3 key; a key that leaves DIR (absolute, or with ..) is not a file
+    # of the archive and must not be opened (it could be a device that never ends).
+    outside = tmp_path / "outside.json.gz"
+    outside.write_bytes(gzip.compress(b'{"Records": []}'))
+    newest = archive.chains["eu-west-1"][-1]
+    body = archive.digest_body(newest)
+    body["logFiles"].append({"s3Bucket": archive.bucket, "s3Object": "../outside.json.gz",
+                             "hashValue": hashlib.sha256(b'{"Records": []}').hexdigest()})
+    archive.rewrite_digest(newest, body, resign=True)
+    assert findings(archive, keys_file) == [("log-file-deleted", "../outside.json.gz")]

@@ -135,9 +135,13 @@ def keys_from_file(path: Path) -> dict[str, fmt.PublicKey]:
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise UsageError(f"--public-keys {path}: not a readable JSON file ({exc})") from None
     try:
-        return fmt.public_keys_from_response(data, f"--public-keys {path}")
+        keys = fmt.public_keys_from_response(data, f"--public-keys {path}")
     except ValueError as exc:
         raise UsageError(str(exc)) from None
+    if not keys:
+        raise UsageError(f"--public-keys {path}: PublicKeyList is empty; list the keys of the range "
+                         f"(aws cloudtrail list-public-keys --start-time ... --end-time ...)")
+    return keys
 
 
 def keys_from_cloudtrail(regions: Iterable[str], start: datetime, end: datetime,
@@ -163,6 +167,9 @@ def keys_from_cloudtrail(regions: Iterable[str], start: datetime, end: datetime,
         except (BotoCoreError, ClientError, ValueError) as exc:
             raise UsageError(f"could not list CloudTrail public keys in {region}: {exc}; pass "
                              f"--public-keys FILE (aws cloudtrail list-public-keys output)") from None
+    if not keys:
+        raise UsageError(f"CloudTrail ListPublicKeys returned no key valid between {_iso(start)} and "
+                         f"{_iso(end)} in {', '.join(sorted(set(regions)))}")
     return keys
 
 

@@ -366,3 +366,38 @@ def test_listed_key_outside_the_archive_is_not_read(archive, keys_file, tmp_path
                              "hashValue": hashlib.sha256(b'{"Records": []}').hexdigest()})
     archive.rewrite_digest(newest, body, resign=True)
     assert findings(archive, keys_file) == [("log-file-deleted", "../outside.json.gz")]
+
+
+def test_key_validity_as_epoch_seconds_is_honoured(archive, tmp_path) -> None:
+    # AWS CLI v1 prints CloudTrail timestamps as received (epoch seconds), v2 as ISO 8601: the same
+    # expired key, written the v1 way, must leave the same digests unverified.
+    response = archive_factory.list_public_keys_response(archive.key)
+    response["PublicKeyList"][0]["ValidityStartTime"] = 1767225600.0  # 2026-01-01T00:00:00Z
+    response["PublicKeyList"][0]["ValidityEndTime"] = 1782777600.0  # 2026-06-30T00:00:00Z
+    keys = tmp_path / "expired-v1.json"
+    keys.write_text(json.dumps(response))
+    every_digest = sorted([*archive.chains["us-east-1"], *archive.chains["eu-west-1"], *archive.backfill])
+    assert findings(archive, keys) == [("unknown-key", key) for key in every_digest]
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ({"Fingerprint": 123}, "PublicKeyList[0].Fingerprint 123 is not a hex MD5"),
+    ({"ValidityEndTime": "next year"}, "PublicKeyList[0].ValidityEndTime 'next year' is not a time"),
+    ({"ValidityStartTime": True}, "PublicKeyList[0].ValidityStartTime True is not a time"),
+])
+def test_malformed_public_keys_entry_is_one_error_line(archive, tmp_path, capsys, change, message) -> None:
+    response = archive_factory.list_public_keys_response(archive.key)
+    response["PublicKeyList"][0].update(change)
+    keys = tmp_path / "malformed.json"
+    keys.write_text(json.dumps(response))
+    assert cli(archive, keys) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith(f"error: --public-keys {keys}: ")
+    assert message in err
+
+
+def test_empty_public_keys_file_is_an_error(archive, tmp_path, capsys) -> None:
+    keys = tmp_path / "none.json"
+    keys.write_text(json.dumps({"PublicKeyList": []}))
+    assert cli(archive, keys) == 2
+    assert "PublicKeyList is empty" in capsys.readouterr().err

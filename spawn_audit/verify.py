@@ -99,6 +99,9 @@ class Report:
     trails: list[dict[str, Any]] = field(default_factory=list)
     fingerprints: list[str] = field(default_factory=list)
     key_source: str = ""
+    # Whether --start / --end were given; otherwise the range is the digests' own span.
+    start_given: bool = False
+    end_given: bool = False
 
     @property
     def ok(self) -> bool:
@@ -408,7 +411,8 @@ def verify(root: Path, keys: dict[str, fmt.PublicKey] | None = None, *, accounts
     if keys is None:
         assert key_loader is not None
         keys = key_loader({d.region for d in digests}, range_start - HOUR, range_end + HOUR)
-    report = Report(root=str(root), range_start=range_start, range_end=range_end, key_source=key_source)
+    report = Report(root=str(root), range_start=range_start, range_end=range_end, key_source=key_source,
+                    start_given=start is not None, end_given=end is not None)
 
     used: set[str] = set()
     per_digest = parallel_map(lambda d: _check_digest(d, keys, used), digests, jobs)
@@ -511,6 +515,12 @@ def render_text(report: Report) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _range_source(report: Report) -> str:
+    start = "--start" if report.start_given else "not given, the oldest digest's start"
+    end = "--end" if report.end_given else "not given, the newest digest's end"
+    return f"start: {start}; end: {end}"
+
+
 def render_markdown(report: Report, generated: datetime | None = None) -> str:
     d = report.as_dict()
     s, rng = d["summary"], d["range"]
@@ -533,7 +543,7 @@ def render_markdown(report: Report, generated: datetime | None = None) -> str:
         out.append(f"| Regions | {', '.join(t['regions'])} |")
         out.append(f"| Digests cover | {t['covered']['start']} to {t['covered']['end']} |")
     out += [
-        f"| Range verified | {rng['start']} to {rng['end']} |",
+        f"| Range verified | {rng['start']} to {rng['end']} ({_range_source(report)}) |",
         f"| Digests | {s['digests']} hourly, {s['backfillDigests']} backfill |",
         f"| Log files | {s['logFiles']} ({_mb(s['logBytes'])} compressed) |",
         f"| Findings | {s['findings']} |",

@@ -401,3 +401,17 @@ def test_empty_public_keys_file_is_an_error(archive, tmp_path, capsys) -> None:
     keys.write_text(json.dumps({"PublicKeyList": []}))
     assert cli(archive, keys) == 2
     assert "PublicKeyList is empty" in capsys.readouterr().err
+
+
+def test_markdown_report_says_where_the_range_comes_from(archive, keys_file, capsys) -> None:
+    # Without --start/--end the range is the digests' own span, which cannot show digests deleted at
+    # both ends: the report an auditor files must say which it is.
+    assert cli(archive, keys_file, "--format", "markdown") == 0
+    out = capsys.readouterr().out
+    assert ("| Range verified | 2026-11-27T17:01:31Z to 2026-11-27T21:01:31Z (start: not given, the "
+            "oldest digest's start; end: not given, the newest digest's end) |") in out
+    assert cli(archive, keys_file, "--format", "markdown", "--start", "2026-11-27T17:00:00Z",
+               "--end", "2026-11-27T21:00:00Z") == 0
+    out = capsys.readouterr().out
+    assert ("| Range verified | 2026-11-27T17:00:00Z to 2026-11-27T21:00:00Z (start: --start; end: --end) |"
+            in out)

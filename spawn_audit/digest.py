@@ -116,6 +116,8 @@ def load_public_key(der: bytes) -> rsa.RSAPublicKey:
 
 
 def verify_signature(key: rsa.RSAPublicKey, signature_hex: str, message: bytes) -> bool:
+    if not isinstance(signature_hex, str):  # a metadata file is input: it may hold any JSON value
+        return False
     try:
         signature = bytes.fromhex(signature_hex)
     except ValueError:

@@ -415,3 +415,12 @@ def test_markdown_report_says_where_the_range_comes_from(archive, keys_file, cap
     out = capsys.readouterr().out
     assert ("| Range verified | 2026-11-27T17:00:00Z to 2026-11-27T21:00:00Z (start: --start; end: --end) |"
             in out)
+
+
+def test_signature_metadata_that_is_not_text(archive, keys_file) -> None:
+    # A metadata file whose signature is a JSON number: the digest does not verify (no traceback).
+    chain = archive.chains["us-east-1"]
+    meta = archive.path(chain[1]).with_name(archive.path(chain[1]).name + fmt.METADATA_SUFFIX)
+    meta.write_text(json.dumps({"signature": 5, "signature-algorithm": fmt.SIGNATURE_ALGORITHM}))
+    assert findings(archive, keys_file) == [("digest-modified", chain[1]), ("chain-broken", chain[2])]
+    assert cli(archive, keys_file) == 1

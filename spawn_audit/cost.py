@@ -139,6 +139,8 @@ def measure(directory: Path) -> Measured:
         try:
             raw = gzip.decompress(data)
             records = json.loads(raw).get("Records") or []
+            if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
+                raise ValueError("Records is not a list of events")
         except (OSError, EOFError, zlib.error, ValueError, AttributeError):
             print(f"warning: --logs: skipped {key}: not a CloudTrail log file", file=sys.stderr)
             continue

@@ -171,6 +171,15 @@ def test_cli_errors(capsys) -> None:
     assert "--management-events 'lots': not a whole number" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(("option", "value"), [("--other-trails", "-2"), ("--athena-tb", "-1"),
+                                               ("--athena-tb", "nan")])
+def test_cli_negative_counts_name_the_option_and_value(capsys, option, value) -> None:
+    assert main(["cost", "--stack", "dev", option, value]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert err.startswith(f"error: {option} {value}: use a finite number, 0 or more")
+
+
 def comparison_table() -> str:
     """The README's table, from the command's JSON output."""
     runs = {}

@@ -424,9 +424,12 @@ def verify(root: Path, keys: dict[str, fmt.PublicKey] | None = None, *, accounts
     report.digest_bytes = sum((root / d.key).stat().st_size for d in digests)
 
     # Chains: one per trail and region; backfill digests stand alone (they record late log files).
+    # A copy of a digest that is also at its own key is reported as digest-moved and is not a link:
+    # it would stand beside the original in the chain and make the original look out of place.
+    at_own_key = {d.key for d in loaded if d.key == d.stated_key}
     chains: dict[tuple[Any, ...], list[Digest]] = defaultdict(list)
     for d in digests:
-        if not d.backfill:
+        if not d.backfill and (d.key == d.stated_key or d.stated_key not in at_own_key):
             chains[(*d.trail_id, d.region)].append(d)
     present = {d.stated_key for d in loaded} | {d.key for d in loaded}
     by_trail: dict[tuple[str, ...], list[list[Digest]]] = defaultdict(list)

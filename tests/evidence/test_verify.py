@@ -424,3 +424,13 @@ def test_signature_metadata_that_is_not_text(archive, keys_file) -> None:
     meta.write_text(json.dumps({"signature": 5, "signature-algorithm": fmt.SIGNATURE_ALGORITHM}))
     assert findings(archive, keys_file) == [("digest-modified", chain[1]), ("chain-broken", chain[2])]
     assert cli(archive, keys_file) == 1
+
+
+def test_copied_digest_is_moved_and_leaves_the_original_intact(archive, keys_file) -> None:
+    # A copy of an intact digest at another key: the copy is reported, not the digest at its own key.
+    chain = archive.chains["us-east-1"]
+    copy = chain[1].replace("/2026/11/27/", "/2026/11/26/")
+    archive.path(copy).parent.mkdir(parents=True)
+    for suffix in ("", fmt.METADATA_SUFFIX):
+        archive.path(copy + suffix).write_bytes(archive.path(chain[1] + suffix).read_bytes())
+    assert findings(archive, keys_file) == [("digest-moved", copy)]

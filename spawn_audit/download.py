@@ -268,6 +268,9 @@ def download(bucket: str, to: Path, start: datetime, end: datetime, *, prefix: s
                 continue  # deleted at the source: verify reports it as log-file-deleted
             result.failed.append((key, str(exc)))
             continue
+        except BotoCoreError as exc:  # a connection or credential failure: this key failed, go on
+            result.failed.append((key, str(exc)))
+            continue
         more.append(S3Object(key, int(head["ContentLength"]), str(head.get("ETag", "")).strip('"'), source))
     _run_all(s3, to, more, jobs, result)
     every = objects + more

@@ -183,3 +183,33 @@ def test_destination_that_cannot_be_created_is_one_error_line(endpoint, bucket, 
     assert download(endpoint, name, blocker / "copy") == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith(f"error: --to {blocker / 'copy'}: cannot create")
+
+
+def test_network_error_on_a_late_log_file_is_reported_by_key(endpoint, bucket, tmp_path, capsys,
+                                                             monkeypatch) -> None:
+    # The backfill digest (delivered 20:51) lists a log file of 17:51, outside this range's log
+    # window (as are the files the 21:01 digests list), so download asks S3 for each separately;
+    # a connection failure there is a failed key.
+    from botocore.exceptions import EndpointConnectionError
+
+    from spawn_audit import download as dl
+
+    name, archive, _ = bucket
+    real = dl._client
+
+    def client(endpoint_url, jobs):
+        s3 = real(endpoint_url, jobs)
+
+        def head_object(**kwargs):
+            raise EndpointConnectionError(endpoint_url=endpoint_url)
+        s3.head_object = head_object
+        return s3
+
+    monkeypatch.setattr(dl, "_client", client)
+    to = tmp_path / "copy"
+    assert main(["download", "--bucket", name, "--start", "2026-11-27T19:30:00Z", "--end",
+                 "2026-11-27T20:00:00Z", "--to", str(to), "--endpoint-url", endpoint]) == 2
+    lines = capsys.readouterr().err.splitlines()
+    lost = archive.logs["us-east-1"][-1]  # the late log file the backfill digest lists
+    assert any(line.startswith(f"error: {lost}: Could not connect to the endpoint URL") for line in lines)
+    assert all(line.startswith("error: AWSLogs/") for line in lines)  # one line per key, no traceback

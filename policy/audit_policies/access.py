@@ -101,7 +101,7 @@ def _notes(notes: policy_doc.Notes) -> str:
 
 def _judge(ctx: base.Context, where: str, urn: str, document: Any, questions: dict[str, tuple[str, ...]],
            target_of: Callable[[str], list[policy_doc.Target]], accounts: frozenset[str],
-           pending_account: Unknown | None, fix: str) -> None:
+           pending_account: Unknown | None, fix: str, noun: str = "") -> None:
     """Report the exposures of one document (or defer on an unknown document or account)."""
     if is_unknown(document):
         ctx.findings.defer(document)
@@ -124,10 +124,12 @@ def _judge(ctx: base.Context, where: str, urn: str, document: Any, questions: di
         return
     account_text = f"account {', '.join(sorted(accounts))}" if accounts else \
         "the stack's account (which its trails do not name)"
+    verbs = list(questions)
+    verb_text = ", ".join(verbs[:-1]) + " or " + verbs[-1] if len(verbs) > 1 else verbs[0]
     ctx.findings.violation(
-        f"{fix} of {where} so that nobody outside {account_text} can {', '.join(questions)} it: only this "
-        f"account's principals, its named roles, and AWS services acting for this account "
-        f"(aws:SourceArn or aws:SourceAccount) may {ctx.cite()}; now: {_describe(found)}.{_notes(notes)}",
+        f"{fix} of {where} that let anyone outside {account_text} {verb_text} {noun}; only this "
+        f"account's principals and roles, and AWS services acting for this account (aws:SourceArn or "
+        f"aws:SourceAccount), may {ctx.cite()}. Found: {_describe(found)}.{_notes(notes)}",
         urn)
 
 
@@ -182,7 +184,7 @@ def _bucket_access(ctx: base.Context, g: Graph, args: Any) -> None:
 
                 _judge(ctx, f"{label} (bucket {bucket.label()})", urn, document,
                        {**OBJECT_ACTIONS, **BUCKET_ACTIONS}, targets, accounts, pending,
-                       "Remove or narrow the statements")
+                       "Remove or narrow the statements", "the logs")
 
 
 def _reads_limited(ctx: base.Context, g: Graph, args: Any) -> None:
@@ -287,7 +289,7 @@ def _key_access(ctx: base.Context, g: Graph, args: Any) -> None:
         # No policy at all: AWS applies the default key policy, which trusts this account only.
         for label, urn, document in key_documents(g, key):
             _judge(ctx, label, urn, document, KEY_ACTIONS, lambda _verb: target, accounts, pending,
-                   "Remove or narrow the statements")
+                   "Remove or narrow the statements", "the key")
 
 
 def _key_enabled(ctx: base.Context, g: Graph, args: Any) -> None:
@@ -341,7 +343,7 @@ def _topic_access(ctx: base.Context, g: Graph, args: Any) -> None:
         target = [policy_doc.Target(arn) if arn else policy_doc.Target("arn:aws:sns:", prefix=True)]
         for label, urn, document in topic_documents(g, topic):
             _judge(ctx, label, urn, document, TOPIC_ACTIONS, lambda _verb, t=target: t, accounts, pending,
-                   "Remove or narrow the statements")
+                   "Remove or narrow the statements", "the topic")
 
 
 def _stack(name: str, description: str, service: str, severity: Severity, check, applies=None):

@@ -88,11 +88,16 @@ def stack_accounts(g: Graph) -> tuple[frozenset[str], Unknown | None]:
 # --- reporting ---------------------------------------------------------------------------------------
 
 def _describe(found: list[tuple[str, policy_doc.Exposure]]) -> str:
-    """'read (s3:GetObject: principals of account 9999 via statement 'X'); ...' grouped by verb."""
-    by_verb: dict[str, list[str]] = {}
+    """"read (s3:GetObject, s3:GetObjectVersion: principals of account 9999, through statement 'X')"."""
+    by_verb: dict[str, dict[tuple[str, str], list[str]]] = {}
     for verb, e in found:
-        by_verb.setdefault(verb, []).append(f"{e.action}: {e.who}, through {e.statement}")
-    return "; ".join(f"{verb} ({'; '.join(items)})" for verb, items in by_verb.items())
+        by_verb.setdefault(verb, {}).setdefault((e.who, e.statement), []).append(e.action)
+    return "; ".join(f"{verb} ({_grouped(groups)})" for verb, groups in by_verb.items())
+
+
+def _grouped(groups: dict[tuple[str, str], list[str]]) -> str:
+    return "; ".join(", ".join(actions) + f": {who}, through {stmt}"
+                     for (who, stmt), actions in groups.items())
 
 
 def _notes(notes: policy_doc.Notes) -> str:
@@ -214,7 +219,10 @@ def _reads_limited(ctx: base.Context, g: Graph, args: Any) -> None:
                             found.append(e)
             if not found and accounts:
                 continue
-            readers = "; ".join(f"{e.action}: {e.who}, through {e.statement}" for e in found) or \
+            groups: dict[tuple[str, str], list[str]] = {}
+            for e in found:
+                groups.setdefault((e.who, e.statement), []).append(e.action)
+            readers = _grouped(groups) or \
                 "the stack's account is not named by its trails, so no reader can be vouched for"
             ctx.findings.violation(
                 f"Add to {label} of bucket {bucket.label()} a statement with Effect Deny, Principal *, "

@@ -394,12 +394,16 @@ def _narrowing(cond: Condition) -> Scope | None:
         return None
     if cond.operator not in _STRING_OPS:
         return None
+    # AWS service principals carry none of the aws:Principal* identity keys, so a condition on one
+    # holds only for IAM principals.
     if key == PRINCIPAL_ARN:
-        return replace(EVERYONE, principal_arns=values)
-    if key in (PRINCIPAL_ACCOUNT, CALLER_ACCOUNT):
+        return replace(EVERYONE, principal_arns=values, services_only=False)
+    if key == PRINCIPAL_ACCOUNT:
+        return replace(EVERYONE, accounts=_literal_set(values), services_only=False)
+    if key == CALLER_ACCOUNT:
         return replace(EVERYONE, accounts=_literal_set(values))
     if key == PRINCIPAL_ORG:
-        return replace(EVERYONE, org_ids=frozenset(values))
+        return replace(EVERYONE, org_ids=frozenset(values), services_only=False)
     if key in (SOURCE_ACCOUNT, SOURCE_OWNER):
         return replace(EVERYONE, source_accounts=_literal_set(values), services_only=True)
     if key == SOURCE_ARN or _CONTEXT_ARN.match(key):

@@ -199,7 +199,7 @@ def _tls_targets(doc: dict, bucket_name: str | None) -> list[list[policy_doc.Tar
     preview, every bucket the document's statements name is a candidate."""
     names = [bucket_name] if bucket_name is not None else list(dict.fromkeys(
         r.split(":::", 1)[1] for stmt in policy_doc.parse(doc) for r in (stmt.resources or ())
-        if ":s3:::" in r and "/" not in r.split(":::", 1)[1] and "*" not in r))
+        if ":s3:::" in r and "/" not in r.split(":::", 1)[1] and "*" not in r)) or [""]
     return [[policy_doc.Target(f"arn:aws:s3:::{n}"), policy_doc.Target(f"arn:aws:s3:::{n}/", prefix=True)]
             for n in names]
 

@@ -9,6 +9,7 @@ depends on one produces the advisory diagnostic.
 from __future__ import annotations
 
 import copy
+import json
 
 import pytest
 from policy_fixtures import BUCKET_NAME, KEY_ARN, compliant_stack, find, tls_policy
@@ -276,3 +277,13 @@ def test_stack_of_bare_trail_and_bucket_reports_each_bucket_control():
         ("aws-s3-bucket-reads-limited-to-auditors", M),
         ("aws-cloudwatch-stack-monitoring-alarms", M),
     ]
+
+
+def test_tls_deny_on_every_resource_recognised_when_the_bucket_name_is_unknown():
+    stack = compliant_stack()
+    find(stack, "archive").props["bucket"] = UNKNOWN_STRING_VALUE
+    policy = json.loads(find(stack, "archive-policy").props["policy"])
+    tls = next(s for s in policy["Statement"] if s["Sid"] == "DenyInsecureTransport")
+    tls["Resource"] = "*"
+    find(stack, "archive-policy").props["policy"] = json.dumps(policy)
+    assert preview(stack).summary() == []

@@ -319,6 +319,30 @@ def check_chain(chain: list[Digest], start: datetime, end: datetime, present: se
     return out
 
 
+def _uncovered(chain: list[Digest], start: datetime, end: datetime) -> list[Finding]:
+    """Every hourly digest of [start, end] for a chain that has digests only before or after it."""
+    before = [d for d in chain if d.end and d.end <= start + TOLERANCE]
+    ends: list[datetime] = []
+    if before:  # the cadence runs on from the last digest before the range
+        anchor = before[-1]
+        assert anchor.end
+        k = 1
+        while anchor.end + (k - 1) * HOUR < end - TOLERANCE:
+            if anchor.end + k * HOUR > start + TOLERANCE:
+                ends.append(anchor.end + k * HOUR)
+            k += 1
+    else:  # and back from the first digest after it
+        anchor = chain[0]
+        assert anchor.start
+        k = 0
+        while anchor.start - k * HOUR > start + TOLERANCE:
+            if anchor.start - (k + 1) * HOUR < end - TOLERANCE:
+                ends.append(anchor.start - k * HOUR)
+            k += 1
+        ends.reverse()
+    return _missing(anchor, ends, f"no digest of the range {_iso(start)} to {_iso(end)} is in the archive")
+
+
 # --- log files ------------------------------------------------------------------------------------
 
 
@@ -401,10 +425,17 @@ def verify(root: Path, keys: dict[str, fmt.PublicKey] | None = None, *, accounts
     digests = [d for d in loaded if (not regions or d.region in regions)
                and (start is None or (d.end and d.end > start + TOLERANCE))
                and (end is None or (d.start and d.start < end - TOLERANCE))]
+    neighbours: list[Digest] = []
     if not digests:
-        raise UsageError(f"DIR {root}: no CloudTrail digest files"
-                         + (" in the requested account, regions and range" if any_digest else "")
-                         + "; expected AWSLogs/<account>/CloudTrail-Digest/<region>/YYYY/MM/DD/*.json.gz")
+        # The trail's digests before or after a requested range but none inside it: the range's
+        # digests are missing (reported below), a finding rather than input the tool cannot use.
+        neighbours = [d for d in loaded if (not regions or d.region in regions) and d.body is not None
+                      and not d.backfill and d.key == d.stated_key]
+        if start is None or end is None or not neighbours:
+            raise UsageError(f"DIR {root}: no CloudTrail digest files"
+                             + (" in the requested account, regions and range" if any_digest else "")
+                             + "; expected AWSLogs/<account>/CloudTrail-Digest/<region>/YYYY/MM/DD/*.json.gz")
+        keys = keys if keys is not None else {}  # nothing to verify a signature of
 
     range_start = start or min(d.start for d in digests if d.start)
     range_end = end or max(d.end for d in digests if d.end)
@@ -452,6 +483,26 @@ def verify(root: Path, keys: dict[str, fmt.PublicKey] | None = None, *, accounts
             "covered": {"start": _iso(min(c[0].start for c in trail_chains)),
                         "end": _iso(max(c[-1].end for c in trail_chains))},
         })
+
+    if neighbours:
+        assert start is not None and end is not None
+        near: dict[tuple[Any, ...], list[Digest]] = defaultdict(list)
+        for d in neighbours:
+            near[(*d.trail_id, d.region)].append(d)
+        regions_of: dict[tuple[str, ...], list[str]] = defaultdict(list)
+        for chain in near.values():
+            chain.sort(key=lambda d: (d.end, d.key))
+            report.findings += _uncovered(chain, start, end)
+            regions_of[chain[0].trail_id].append(chain[0].region)
+        for trail_id, trail_regions in sorted(regions_of.items()):
+            prefix, org, account, trail, home = trail_id
+            report.trails.append({
+                "trail": trail, "account": account, "organization": org or None, "homeRegion": home,
+                "prefix": prefix,
+                "bucket": sorted({str((d.body or {}).get("digestS3Bucket")) for d in neighbours
+                                  if d.trail_id == trail_id}),
+                "regions": sorted(trail_regions), "covered": {"start": None, "end": None},
+            })
 
     # Log files listed by the digests of the range. A file listed by several digests is checked
     # against each record: it cannot match two different hashes.
@@ -513,9 +564,14 @@ def render_text(report: Report) -> str:
                  f"range {rng['start']} to {rng['end']}, {len(report.findings)} finding(s)")
     for t in report.trails:
         lines.append(f"  trail {t['trail']} account {t['account']} regions {', '.join(t['regions'])} "
-                     f"covered {t['covered']['start']} to {t['covered']['end']}")
+                     f"covered {_covered(t)}")
     lines.append(f"  public keys used: {', '.join(report.fingerprints) or 'none'} ({report.key_source})")
     return "\n".join(lines) + "\n"
+
+
+def _covered(trail: dict[str, Any]) -> str:
+    span = trail["covered"]
+    return f"{span['start']} to {span['end']}" if span["start"] else "none in the range"
 
 
 def _range_source(report: Report) -> str:
@@ -544,7 +600,7 @@ def render_markdown(report: Report, generated: datetime | None = None) -> str:
         out.append(f"| Account | `{t['account']}`{org} |")
         out.append(f"| Bucket | {', '.join(f'`{b}`' for b in t['bucket'])} |")
         out.append(f"| Regions | {', '.join(t['regions'])} |")
-        out.append(f"| Digests cover | {t['covered']['start']} to {t['covered']['end']} |")
+        out.append(f"| Digests cover | {_covered(t)} |")
     out += [
         f"| Range verified | {rng['start']} to {rng['end']} ({_range_source(report)}) |",
         f"| Digests | {s['digests']} hourly, {s['backfillDigests']} backfill |",

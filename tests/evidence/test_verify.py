@@ -434,3 +434,39 @@ def test_copied_digest_is_moved_and_leaves_the_original_intact(archive, keys_fil
     for suffix in ("", fmt.METADATA_SUFFIX):
         archive.path(copy + suffix).write_bytes(archive.path(chain[1] + suffix).read_bytes())
     assert findings(archive, keys_file) == [("digest-moved", copy)]
+
+
+def test_every_digest_of_the_range_deleted(archive, keys_file, capsys) -> None:
+    # The copy still holds the trail's digests before and after the range, but none of the range:
+    # that is missing evidence (exit 1, each digest by key), not an input the tool cannot use.
+    rng = ("--start", "2026-11-27T18:30:00Z", "--end", "2026-11-27T19:30:00Z")
+    assert cli(archive, keys_file, *rng) == 0
+    capsys.readouterr()
+    gone = []
+    for chain in archive.chains.values():
+        for key in chain[1:3]:  # the two digests whose hours overlap the range
+            archive.delete(key)
+            gone.append(key)
+    assert cli(archive, keys_file, *rng, "--format", "json") == 1
+    out = json.loads(capsys.readouterr().out)
+    assert [(f["kind"], f["key"]) for f in out["findings"]] == [("digest-missing", k) for k in sorted(gone)]
+    assert out["summary"]["digests"] == 0
+    assert [(t["trail"], t["account"], t["regions"]) for t in out["trails"]] == [
+        ("spawn-audit-prod", "123456789012", ["eu-west-1", "us-east-1"])]
+    assert cli(archive, keys_file, *rng, "--format", "markdown") == 1
+    assert "| Digests cover | none in the range |" in capsys.readouterr().out
+
+
+def test_every_digest_of_the_range_deleted_with_only_later_digests(tmp_path) -> None:
+    # Written differently: one region, the range at the start of the chain, so the hourly cadence
+    # is counted back from the first digest after the range.
+    a = archive_factory.build_archive(tmp_path / "a", regions=("us-east-1",), backfill=False)
+    keys = a.write_public_keys(tmp_path / "k.json")
+    start, end = (verify.parse_time_arg(o, v) for o, v in (("--start", "2026-11-27T17:00:00Z"),
+                                                           ("--end", "2026-11-27T18:30:00Z")))
+    assert findings(a, keys, start=start, end=end) == []
+    chain = a.chains["us-east-1"]
+    a.delete(chain[0])
+    a.delete(chain[1])
+    assert findings(a, keys, start=start, end=end) == [("digest-missing", chain[0]),
+                                                       ("digest-missing", chain[1])]

@@ -420,8 +420,8 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
             id=response.id or None,
             op=op,
             changed=changed,
-            outputs=_unwrap_secrets(_program_visible(planned_outputs(op, stored, inputs)))
-            if request.custom else None,
+            # What the step leaves as the resource's outputs, as the monitor answered the program.
+            outputs=_unwrap_secrets(json_format.MessageToDict(response.object)) if request.custom else None,
             version=request.version,
         ))
         return response

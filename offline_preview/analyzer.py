@@ -22,6 +22,7 @@ import collections
 import json
 import os
 import queue
+import shutil
 import socket
 import subprocess
 import sys
@@ -393,6 +394,26 @@ def pack_version(pack_dir: Path, reported: str) -> str:
     return reported
 
 
+def pack_interpreter(pack_dir: str | Path) -> list[str]:
+    """The interpreter the Pulumi CLI starts a Python pack with. The CLI passes each runtime option of
+    ``PulumiPolicy.yaml`` to its ``pulumi-analyzer-policy-python`` launcher as ``-<name>=<value>``
+    (analyzer_plugin.go, NewPolicyAnalyzer); with ``virtualenv`` the launcher runs that virtualenv's
+    ``python`` (relative to the pack directory), without it ``python3`` from PATH."""
+    pack_dir = Path(pack_dir)
+    try:
+        meta = yaml.safe_load((pack_dir / "PulumiPolicy.yaml").read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        meta = None
+    runtime = meta.get("runtime") if isinstance(meta, dict) else None
+    options = runtime.get("options") if isinstance(runtime, dict) else None
+    virtualenv = options.get("virtualenv") if isinstance(options, dict) else None
+    if virtualenv:
+        venv = Path(virtualenv) if Path(virtualenv).is_absolute() else pack_dir / virtualenv
+        scripts = "Scripts" if os.name == "nt" else "bin"
+        return [str(venv / scripts / ("python.exe" if os.name == "nt" else "python"))]
+    return [shutil.which("python3") or "python3"]
+
+
 class PolicyPackProcess:
     """One running policy pack; use as a context manager so the process always ends."""
 
@@ -456,7 +477,12 @@ class PolicyPackProcess:
             "PYTHONUNBUFFERED": "1",
         })
         self._stderr = tempfile.TemporaryFile(mode="w+b")
-        args = [sys.executable, "-u", "-m", "pulumi.policy", f"127.0.0.1:{_unused_port()}", str(self.path)]
+        # The interpreter the CLI would use when it exists (the pack's virtualenv, set up as the README
+        # says); otherwise this one, which has the preview's pinned requirements.
+        interpreter = pack_interpreter(self.path)[0]
+        if not (Path(interpreter).parent.parent / "pyvenv.cfg").exists():
+            interpreter = sys.executable
+        args = [interpreter, "-u", "-m", "pulumi.policy", f"127.0.0.1:{_unused_port()}", str(self.path)]
         self.process = subprocess.Popen(
             args, cwd=self.path, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
             stderr=self._stderr,
@@ -843,7 +869,7 @@ def run_policy_pack(run: ProgramRun, pack_dir: str | Path, config_file: str | Pa
 __all__ = [
     "Diagnostic", "LEVELS", "NotApplicable", "PackInfo", "PackResult", "PolicyConfig", "PolicyError",
     "PolicyInfo", "PolicyPackProcess", "analyze_request", "launch_pack", "load_policy_config_file",
-    "pack_info_from_proto", "parse_policy_config",
+    "pack_info_from_proto", "pack_interpreter", "parse_policy_config",
     "reconcile_config",
     "run_policy_pack", "stack_resource",
 ]

@@ -352,6 +352,9 @@ def to_json(report: PreviewReport) -> dict[str, Any]:
             "inputs": _json_value(r.inputs),
             "source": {"file": rel, "line": r.source_line} if rel else None,
         })
+    for d in run.deleted:  # stored resources the program no longer registers (--state)
+        resources.append({"urn": d.urn, "type": d.type, "name": d.urn.rsplit("::", 1)[-1], "custom": d.custom,
+                          "parent": d.parent, "plan": "delete", "protect": d.protect})
     diagnostics = []
     for d in _sorted_diagnostics(report.diagnostics):
         path, line = report.location(d.urn)

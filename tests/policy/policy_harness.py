@@ -48,12 +48,18 @@ def engine_config(user: dict[str, Any] | None = None) -> dict[str, tuple[int, di
     return {name: (_PROTO_LEVELS[c.enforcement_level], c.properties) for name, c in config.items()}
 
 
+PROFILES_PREFIX = " Enforced profiles: "
+
+
 @dataclass
 class Diag:
     policy: str
     level: str
     message: str  # the reported message, without the "description\n" prefix the SDK adds
     urn: str
+    # The trailing "Enforced profiles: ..." sentence of a profile-aware policy ("" otherwise); kept
+    # apart so that rule tests compare the finding itself, and profile tests compare this.
+    profiles: str = ""
 
 
 @dataclass
@@ -94,8 +100,10 @@ def _result(response) -> Result:
         message = d.message
         if message.startswith(d.description + "\n"):
             message = message[len(d.description) + 1:]
-        diags.append(Diag(d.policyName, LEVEL_NAMES[d.enforcementLevel], message, d.urn))
-    return Result(diags, {n.policy_name: n.reason for n in response.not_applicable})
+        message, _, profiles = message.partition(PROFILES_PREFIX)
+        diags.append(Diag(d.policyName, LEVEL_NAMES[d.enforcementLevel], message, d.urn, profiles))
+    return Result(diags, {n.policy_name: n.reason.partition(PROFILES_PREFIX)[0]
+                          for n in response.not_applicable})
 
 
 class Pack:

@@ -77,8 +77,11 @@ def test_tls_statement_recognised_when_only_the_bucket_name_is_unknown():
     ("trail", ("enableLogFileValidation",), UNKNOWN_BOOLEAN_VALUE,
      ["aws-cloudtrail-trail-log-file-validation", "aws-cloudtrail-stack-security-trail"],
      "boolean value at .enableLogFileValidation"),
+    # What the trail records decides global service events, management events and CloudWatch delivery
+    # (judged over the set of trails); that it is multi-region is known, so that rule still runs.
     ("trail", ("advancedEventSelectors",), UNKNOWN_ARRAY_VALUE,
-     ["aws-cloudtrail-trail-management-events", "aws-cloudtrail-stack-security-trail"],
+     ["aws-cloudtrail-trail-global-service-events", "aws-cloudtrail-trail-management-events",
+      "aws-cloudtrail-trail-cloudwatch-logs", "aws-cloudtrail-stack-security-trail"],
      "Array value at .advancedEventSelectors"),
     ("archive-lifecycle", ("rules", 0, "expiration", "days"), UNKNOWN_NUMBER_VALUE,
      ["aws-s3-bucket-lifecycle-retention"], "number value at .rules.0.expiration.days"),
@@ -216,10 +219,9 @@ def test_bucket_v2_inline_versioning_off_is_flagged():
 def test_trail_with_only_a_bucket_name():
     result = Pack().configure(engine_config()).analyze(
         R("aws:cloudtrail/trail:Trail", "bare", {"s3BucketName": BUCKET_NAME}))
+    # Multi-region coverage and CloudWatch delivery are judged over the stack's trails (AnalyzeStack).
     assert [d[:2] for d in result.summary()] == [
         ("aws-cloudtrail-trail-log-file-validation", M),
-        ("aws-cloudtrail-trail-multi-region", M),
-        ("aws-cloudtrail-trail-cloudwatch-logs", M),
         ("aws-cloudtrail-trail-kms-encryption", A),
         ("aws-cloudtrail-trail-sns-notification", A),
         ("aws-cloudtrail-trail-tags", A),
@@ -258,6 +260,7 @@ def test_stack_of_bare_trail_and_bucket_reports_each_bucket_control():
              R("aws:cloudtrail/trail:Trail", "t", {"s3BucketName": "logs"}, {"s3BucketName": ["b"]})]
     result = Pack().configure(engine_config()).analyze_stack(copy.deepcopy(stack))
     assert [d[:2] for d in result.summary()] == [
+        ("aws-cloudtrail-trail-multi-region", M),
         ("aws-cloudtrail-stack-security-trail", M),
         ("aws-s3-bucket-public-access-block", M),
         ("aws-s3-bucket-encryption", M),

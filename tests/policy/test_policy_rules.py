@@ -186,51 +186,89 @@ NEGATIVES = [
     ("scratch-rule-on-tagged-objects", _extra_rule(filter={"tag": {"key": "scratch", "value": "yes"}}),
      None, []),
     ("log-file-validation-off", set_prop("trail", "enableLogFileValidation", False), PCI_ONLY, [
-        ("aws-cloudtrail-trail-log-file-validation", M,
-         "Set enableLogFileValidation to true (Security Hub CloudTrail.4, CIS 3.2, PCI DSS 10.3.4)."),
-        ("aws-cloudtrail-stack-security-trail", M,
-         "No trail satisfies every trail rule together (Security Hub CloudTrail.1, CloudTrail.4, CIS 3.1, "
-         "3.2, PCI DSS 10.2.1, PCI DSS 10.3.4). trail 'trail': set enableLogFileValidation to true."),
+        ('aws-cloudtrail-trail-log-file-validation', M,
+         'Set enableLogFileValidation to true (Security Hub CloudTrail.4, CIS 3.2, PCI DSS 10.3.4).'),
+        ('aws-cloudtrail-stack-security-trail', M,
+         "The stack's trails must together record every management event in every region, and each "
+         'trail must be intact (Security Hub CloudTrail.1, CloudTrail.4, CIS 3.1, 3.2, PCI DSS '
+         "10.2.1, PCI DSS 10.3.4). Trail 'trail': set enableLogFileValidation to true."),
     ]),
     ("multi-region-unset", set_prop("trail", "isMultiRegionTrail", None), None, [
-        ("aws-cloudtrail-trail-multi-region", M,
-         f"Set isMultiRegionTrail to true (Security Hub CloudTrail.1, CIS 3.1, {ALL})."),
-        security_trail("set isMultiRegionTrail to true"),
+        ('aws-cloudtrail-trail-multi-region', M,
+         "Set isMultiRegionTrail to true on trail 'trail': no trail records events in "
+         'every region (Security Hub CloudTrail.1, CIS 3.1, 45 CFR 164.312(b), PCI DSS 10.2.1, SOC 2'
+         ' CC7.2).'),
+        ('aws-cloudtrail-stack-security-trail', M,
+         "The stack's trails must together record every management event in every region, and each "
+         'trail must be intact (Security Hub CloudTrail.1, CloudTrail.4, CIS 3.1, 3.2, 45 CFR '
+         '164.312(b), 45 CFR 164.312(c)(1), PCI DSS 10.2.1, PCI DSS 10.3.4, SOC 2 CC7.2). Set '
+         "isMultiRegionTrail to true on trail 'trail': no trail records events in every "
+         'region.'),
     ]),
     ("global-events-off", set_prop("trail", "includeGlobalServiceEvents", False), None, [
-        ("aws-cloudtrail-trail-global-service-events", M,
-         f"Set includeGlobalServiceEvents to true (or remove it; it defaults to true) ({ALL})."),
-        security_trail("set includeGlobalServiceEvents to true (or remove it; it defaults to true)"),
+        ('aws-cloudtrail-trail-global-service-events', M,
+         'Set includeGlobalServiceEvents to true (or remove it; it defaults to true) on trail '
+         "'trail': no multi-region trail records global service events (45 CFR 164.312(b), PCI DSS "
+         '10.2.1, SOC 2 CC7.2).'),
+        ('aws-cloudtrail-stack-security-trail', M,
+         "The stack's trails must together record every management event in every region, and each "
+         'trail must be intact (Security Hub CloudTrail.1, CloudTrail.4, CIS 3.1, 3.2, 45 CFR '
+         '164.312(b), 45 CFR 164.312(c)(1), PCI DSS 10.2.1, PCI DSS 10.3.4, SOC 2 CC7.2). Set '
+         "includeGlobalServiceEvents to true (or remove it; it defaults to true) on trail 'trail': "
+         'no multi-region trail records global service events.'),
     ]),
     ("logging-off", set_prop("trail", "enableLogging", False), None, [
-        ("aws-cloudtrail-trail-logging-enabled", M,
-         f"Set enableLogging to true (or remove it; it defaults to true) (Security Hub CloudTrail.3, CIS "
-         f"3.1, "
-         f"{ALL})."),
-        security_trail("set enableLogging to true (or remove it; it defaults to true)"),
+        ('aws-cloudtrail-trail-logging-enabled', M,
+         'Set enableLogging to true (or remove it; it defaults to true) (Security Hub CloudTrail.3, '
+         'CIS 3.1, 45 CFR 164.312(b), PCI DSS 10.2.1, SOC 2 CC7.2).'),
+        ('aws-cloudtrail-stack-security-trail', M,
+         "The stack's trails must together record every management event in every region, and each "
+         'trail must be intact (Security Hub CloudTrail.1, CloudTrail.4, CIS 3.1, 3.2, 45 CFR '
+         '164.312(b), 45 CFR 164.312(c)(1), PCI DSS 10.2.1, PCI DSS 10.3.4, SOC 2 CC7.2). Trail '
+         "'trail': set enableLogging to true (or remove it; it defaults to true)."),
     ]),
     ("advanced-selector-read-only-filter", _readonly_selector, None, [
-        ("aws-cloudtrail-trail-management-events", M,
-         "Add an advanced event selector on eventCategory Management without readOnly or eventSource "
-         "filters: remove its readOnly field selector (Security Hub CloudTrail.1, CIS 3.1, 45 CFR "
-         "164.312(b), "
-         "PCI DSS 10.2.1, PCI DSS 10.2.1.2, SOC 2 CC7.2)."),
-        security_trail("add an advanced event selector on eventCategory Management without readOnly or "
-                       "eventSource filters: remove its readOnly field selector"),
+        ('aws-cloudtrail-trail-management-events', M,
+         'Record read management events from every source in every region: no multi-region trail '
+         "records them; on trail 'trail': add an advanced event selector on eventCategory Management"
+         ' without readOnly or eventSource filters: remove its readOnly field selector (Security Hub'
+         ' CloudTrail.1, CIS 3.1, 45 CFR 164.312(b), PCI DSS 10.2.1, PCI DSS 10.2.1.2, SOC 2 CC7.2).'),
+        ('aws-cloudtrail-stack-security-trail', M,
+         "The stack's trails must together record every management event in every region, and each "
+         'trail must be intact (Security Hub CloudTrail.1, CloudTrail.4, CIS 3.1, 3.2, 45 CFR '
+         '164.312(b), 45 CFR 164.312(c)(1), PCI DSS 10.2.1, PCI DSS 10.3.4, SOC 2 CC7.2). Record '
+         'read management events from every source in every region: no multi-region trail records '
+         "them; on trail 'trail': add an advanced event selector on eventCategory Management without"
+         ' readOnly or eventSource filters: remove its readOnly field selector.'),
     ]),
     ("basic-selector-write-only-with-exclusion", _write_only_basic_selector, None, [
-        ("aws-cloudtrail-trail-management-events", M,
-         "Record read and write management events with none excluded: set readWriteType to All (is "
-         "WriteOnly); remove excludeManagementEventSources (kms.amazonaws.com) (Security Hub CloudTrail.1, "
-         "CIS 3.1, 45 CFR 164.312(b), PCI DSS 10.2.1, PCI DSS 10.2.1.2, SOC 2 CC7.2)."),
-        security_trail("record read and write management events with none excluded: set readWriteType to "
-                       "All (is WriteOnly); remove excludeManagementEventSources (kms.amazonaws.com)"),
+        ('aws-cloudtrail-trail-management-events', M,
+         'Record read and write management events from every source in every region: no multi-region'
+         " trail records them; on trail 'trail': record read and write management events with none "
+         'excluded: set readWriteType to All (is WriteOnly); remove excludeManagementEventSources '
+         '(kms.amazonaws.com) (Security Hub CloudTrail.1, CIS 3.1, 45 CFR 164.312(b), PCI DSS '
+         '10.2.1, PCI DSS 10.2.1.2, SOC 2 CC7.2).'),
+        ('aws-cloudtrail-stack-security-trail', M,
+         "The stack's trails must together record every management event in every region, and each "
+         'trail must be intact (Security Hub CloudTrail.1, CloudTrail.4, CIS 3.1, 3.2, 45 CFR '
+         '164.312(b), 45 CFR 164.312(c)(1), PCI DSS 10.2.1, PCI DSS 10.3.4, SOC 2 CC7.2). Record '
+         'read and write management events from every source in every region: no multi-region trail '
+         "records them; on trail 'trail': record read and write management events with none "
+         'excluded: set readWriteType to All (is WriteOnly); remove excludeManagementEventSources '
+         '(kms.amazonaws.com).'),
     ]),
     ("cloudwatch-role-missing", set_prop("trail", "cloudWatchLogsRoleArn", None), None, [
-        ("aws-cloudtrail-trail-cloudwatch-logs", M,
-         "Set cloudWatchLogsRoleArn so events reach CloudWatch Logs through a role (Security Hub "
-         "CloudTrail.5, 45 CFR 164.308(a)(1)(ii)(D), PCI DSS 10.3.3, PCI DSS 10.4.1.1, SOC 2 CC7.2)."),
-        security_trail("set cloudWatchLogsRoleArn so events reach CloudWatch Logs through a role"),
+        ('aws-cloudtrail-trail-cloudwatch-logs', M,
+         "Set cloudWatchLogsRoleArn so events reach CloudWatch Logs through a role (trail 'trail'): "
+         'read and write management events of the multi-region trails must reach CloudWatch Logs '
+         '(Security Hub CloudTrail.5, 45 CFR 164.308(a)(1)(ii)(D), PCI DSS 10.3.3, PCI DSS 10.4.1.1,'
+         ' SOC 2 CC7.2).'),
+        ('aws-cloudtrail-stack-security-trail', M,
+         "The stack's trails must together record every management event in every region, and each "
+         'trail must be intact (Security Hub CloudTrail.1, CloudTrail.4, CIS 3.1, 3.2, 45 CFR '
+         '164.312(b), 45 CFR 164.312(c)(1), PCI DSS 10.2.1, PCI DSS 10.3.4, SOC 2 CC7.2). Set '
+         "cloudWatchLogsRoleArn so events reach CloudWatch Logs through a role (trail 'trail'): read"
+         ' and write management events of the multi-region trails must reach CloudWatch Logs.'),
     ]),
     ("trail-kms-removed", set_prop("trail", "kmsKeyId", None), None, [
         ("aws-cloudtrail-trail-kms-encryption", A,
@@ -239,16 +277,17 @@ NEGATIVES = [
     ]),
     ("trail-kms-removed-with-requireKms", set_prop("trail", "kmsKeyId", None),
      for_all({"profiles": ["hipaa"], "requireKms": True}), [
-        ("aws-cloudtrail-trail-kms-encryption", A,
-         "Set kmsKeyId to a customer managed KMS key (Security Hub CloudTrail.2, CIS 3.5, "
-         "45 CFR 164.312(a)(2)(iv), PCI DSS 10.3.2, SOC 2 CC6.1)."),
-        ("aws-cloudtrail-trail-kms-encryption-required", M,
-         "Set kmsKeyId to a customer managed KMS key (Security Hub CloudTrail.2, CIS 3.5, "
-         "45 CFR 164.312(a)(2)(iv))."),
-        ("aws-cloudtrail-stack-security-trail", M,
-         "No trail satisfies every trail rule together (Security Hub CloudTrail.1, CloudTrail.4, CIS 3.1, "
-         "3.2, 45 CFR 164.312(b), 45 CFR 164.312(c)(1)). trail 'trail': set kmsKeyId to a customer managed "
-         "KMS key."),
+        ('aws-cloudtrail-trail-kms-encryption', A,
+         'Set kmsKeyId to a customer managed KMS key (Security Hub CloudTrail.2, CIS 3.5, 45 CFR '
+         '164.312(a)(2)(iv), PCI DSS 10.3.2, SOC 2 CC6.1).'),
+        ('aws-cloudtrail-trail-kms-encryption-required', M,
+         'Set kmsKeyId to a customer managed KMS key (Security Hub CloudTrail.2, CIS 3.5, 45 CFR '
+         '164.312(a)(2)(iv)).'),
+        ('aws-cloudtrail-stack-security-trail', M,
+         "The stack's trails must together record every management event in every region, and each "
+         'trail must be intact (Security Hub CloudTrail.1, CloudTrail.4, CIS 3.1, 3.2, 45 CFR '
+         "164.312(b), 45 CFR 164.312(c)(1)). Trail 'trail': set kmsKeyId to a customer managed KMS "
+         'key.'),
     ]),
     ("sns-notification-removed", set_prop("trail", "snsTopicName", None), None, [
         ("aws-cloudtrail-trail-sns-notification", A,
@@ -510,13 +549,6 @@ def test_no_trail_is_not_applicable_unless_required():
          "its log files; the stack has none (Security Hub CloudTrail.1, CloudTrail.4, CIS 3.1, 3.2, "
          "45 CFR 164.312(b), 45 CFR 164.312(c)(1), PCI DSS 10.2.1, PCI DSS 10.3.4, SOC 2 CC7.2)."),
     ]
-
-
-def test_one_good_trail_is_enough_for_the_stack_policy():
-    stack = compliant_stack()
-    second = R("aws:cloudtrail/trail:Trail", "regional", {"s3BucketName": "elsewhere"})
-    result = Pack().configure(engine_config()).analyze_stack(stack + [second])
-    assert result.of("aws-cloudtrail-stack-security-trail") == []
 
 
 def test_unrelated_bucket_and_log_group_are_not_judged():

@@ -47,7 +47,8 @@ def selectors(*read_only: str) -> list[dict]:
 
 
 DATA_ONLY = [{"name": "S3 data events", "fieldSelectors": [
-    {"field": "eventCategory", "equals": ["Data"]}, {"field": "resources.type", "equals": ["AWS::S3::Object"]}]}]
+    {"field": "eventCategory", "equals": ["Data"]},
+    {"field": "resources.type", "equals": ["AWS::S3::Object"]}]}]
 
 
 def test_a_specialised_second_trail_complies():

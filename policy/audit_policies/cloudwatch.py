@@ -269,9 +269,9 @@ def _chain(g: Graph, metric_filter: Node, alarms: list[Node], identity: tuple[st
                 candidate = (_NO_SUBSCRIPTION, f"add an aws.sns.TopicSubscription to topic "
                                                f"{topic.label()}, which alarm {alarm.label()} notifies")
             else:
-                candidate = (_NO_TOPIC, f"add to alarmActions of alarm {alarm.label()} the full ARN of an SNS "
-                                        f"topic of this stack (a topic of the same name in another account "
-                                        f"or region does not count)")
+                candidate = (_NO_TOPIC, f"add to alarmActions of alarm {alarm.label()} the full ARN of an "
+                                        f"SNS topic of this stack (a topic of the same name in another "
+                                        f"account or region does not count)")
         if candidate[0] > stage:
             stage, fix = candidate
     return stage, fix, pending

@@ -220,7 +220,8 @@ class Graph:
         for arn in (known_str(v) for v in values):
             if not arn:
                 continue
-            candidates = self._named.get(("topic", arn), []) + self._named.get(("topic", arn.split(":")[-1]), [])
+            candidates = (self._named.get(("topic", arn), [])
+                          + self._named.get(("topic", arn.split(":")[-1]), []))
             for topic in {t.urn: t for t in candidates}.values():
                 verdict = _topic_matches(topic, arn, identity)
                 if verdict is True and topic not in exact:

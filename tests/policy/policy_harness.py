@@ -82,6 +82,7 @@ class R:
     name: str
     props: dict[str, Any]
     deps: dict[str, list[str]] = field(default_factory=dict)
+    protect: bool = False  # the Pulumi resource option, sent in AnalyzerResourceOptions
 
     @property
     def urn(self) -> str:
@@ -120,14 +121,16 @@ class Pack:
 
     def analyze(self, resource: R) -> Result:
         request = proto.AnalyzeRequest(type=resource.type, properties=_struct(resource.props),
-                                       urn=resource.urn, name=resource.name)
+                                       urn=resource.urn, name=resource.name,
+                                       options=proto.AnalyzerResourceOptions(protect=resource.protect))
         return _result(self.servicer.Analyze(request, None))
 
     def analyze_stack(self, resources: list[R]) -> Result:
         by_name = {r.name: r for r in resources}
         request = proto.AnalyzeStackRequest()
         for r in resources:
-            item = request.resources.add(type=r.type, urn=r.urn, name=r.name, properties=_struct(r.props))
+            item = request.resources.add(type=r.type, urn=r.urn, name=r.name, properties=_struct(r.props),
+                                         options=proto.AnalyzerResourceOptions(protect=r.protect))
             for prop, names in r.deps.items():
                 item.propertyDependencies[prop].urns.extend(by_name[n].urn for n in names)
             item.dependencies.extend(sorted({by_name[n].urn for names in r.deps.values() for n in names}))

@@ -271,4 +271,5 @@ def test_stack_of_bare_trail_and_bucket_reports_each_bucket_control():
         ("aws-s3-bucket-object-lock", A),
         ("aws-s3-bucket-mfa-delete", A),
         ("aws-cloudwatch-stack-monitoring-alarms", M),
+        ("aws-cloudtrail-stack-evidence-protected", M),
     ]

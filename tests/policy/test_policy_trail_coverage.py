@@ -32,7 +32,7 @@ def second_trail(**changes) -> R:
             props.pop(key, None)
         else:
             props[key] = value
-    return R(TRAIL, "data-trail", props, {"s3BucketName": ["archive"], "kmsKeyId": ["key"]})
+    return R(TRAIL, "data-trail", props, {"s3BucketName": ["archive"], "kmsKeyId": ["key"]}, protect=True)
 
 
 def selectors(*read_only: str) -> list[dict]:

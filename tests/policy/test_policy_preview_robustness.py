@@ -176,7 +176,8 @@ def test_inline_lifecycle_expiration_is_checked():
         ("aws-s3-bucket-lifecycle-retention", M,
          "Raise expiration days of lifecycle rule 'archive' on bucket 'archive' to at least 2192 or remove "
          "the "
-         "expiration: retention must be at least 2192 days under hipaa (45 CFR 164.316(b)(2)(i)); is 30."),
+         "expiration: retention must be at least 2192 days under hipaa (45 CFR 164.316(b)(2)(i)); is 30; "
+         "log files live at least 30 days and are deleted by day 2585."),
     ]
 
 

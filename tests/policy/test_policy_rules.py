@@ -170,7 +170,8 @@ def _extra_rule(**scope):
 SHORT_SCRATCH = [(
     "aws-s3-bucket-lifecycle-retention", "mandatory",
     "Raise expiration days of lifecycle rule 'scratch' on bucket 'archive' to at least 2192 or remove the "
-    "expiration: retention must be at least 2192 days under hipaa (45 CFR 164.316(b)(2)(i)); is 7.",
+    "expiration: retention must be at least 2192 days under hipaa (45 CFR 164.316(b)(2)(i)); is 7; log "
+    "files stay current for 7 days, then their noncurrent versions are never deleted.",
 )]
 
 
@@ -363,13 +364,17 @@ NEGATIVES = [
         ("aws-s3-bucket-lifecycle-retention", M,
          "Raise expiration days of lifecycle rule 'archive' on bucket 'archive' to at least 2192 or remove "
          "the "
-         "expiration: retention must be at least 2192 days under hipaa (45 CFR 164.316(b)(2)(i)); is 30."),
+         "expiration: retention must be at least 2192 days under hipaa (45 CFR 164.316(b)(2)(i)); is 30; "
+         "log files live at least 30 days and are deleted by day 2585."),
     ]),
+    # The fixture's Object Lock default retention (365 days) is below the floor, so it does not excuse
+    # the short noncurrent expiration (see test_policy_retention for the lock that does).
     ("noncurrent-expiration-400-days", _noncurrent_at_400, None, [
         ("aws-s3-bucket-lifecycle-retention", M,
          "Raise noncurrentVersionExpiration days of lifecycle rule 'archive' on bucket 'archive' to at least "
-         "2192 or remove the expiration: retention must be at least 2192 days under hipaa "
-         "(45 CFR 164.316(b)(2)(i)); is 400."),
+         "2192 or remove the expiration or protect every version to the floor with an Object Lock default "
+         "retention of at least 2192 days: retention must be at least 2192 days under hipaa "
+         "(45 CFR 164.316(b)(2)(i)); is 400; log files live at least 2555 days and are deleted by day 2955."),
     ]),
     ("glacier-before-day-92", _glacier_at_30, None, [
         ("aws-s3-bucket-lifecycle-immediate-access", M,
@@ -466,11 +471,13 @@ def test_configured_retention_floor_above_profile_is_attributed_to_config():
         ("aws-s3-bucket-lifecycle-retention", M,
          "Raise expiration days of lifecycle rule 'archive' on bucket 'archive' to at least 3653 or remove "
          "the "
-         "expiration: retention must be at least 3653 days under pack config minRetentionDays; is 2555."),
+         "expiration: retention must be at least 3653 days under pack config minRetentionDays; is 2555; log "
+         "files live at least 2555 days and are deleted by day 5110."),
         ("aws-s3-bucket-lifecycle-retention", M,
          "Raise noncurrentVersionExpiration days of lifecycle rule 'archive' on bucket 'archive' to at least "
-         "3653 or remove the expiration: retention must be at least 3653 days under pack config "
-         "minRetentionDays; is 2555."),
+         "3653 or remove the expiration or protect every version to the floor with an Object Lock default "
+         "retention of at least 3653 days: retention must be at least 3653 days under pack config "
+         "minRetentionDays; is 2555; log files live at least 2555 days and are deleted by day 5110."),
     ]
 
 
@@ -482,7 +489,7 @@ def test_soc2_floor_follows_audit_period():
          "Raise expiration days of lifecycle rule 'archive' on bucket 'archive' to at least 820 or remove "
          "the "
          "expiration: retention must be at least 820 days under soc2 (SOC 2 CC7.2, audit period + 90 days); "
-         "is 30."),
+         "is 30; log files live at least 30 days and are deleted by day 2585."),
     ]
 
 

@@ -57,10 +57,6 @@ def log_file_validation(props: dict) -> Fix:
     return _true_required(props, "enableLogFileValidation")
 
 
-def multi_region(props: dict) -> Fix:
-    return _true_required(props, "isMultiRegionTrail")
-
-
 def global_service_events(props: dict) -> Fix:
     return _not_false(props, "includeGlobalServiceEvents")
 

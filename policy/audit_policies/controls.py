@@ -72,8 +72,8 @@ CONTROLS: dict[str, Clauses] = {
         hipaa=(_HIPAA_AUDIT,), pci_dss=("PCI DSS 10.2.1",), soc2=("SOC 2 CC7.2",),
         cis=("3.1",), security_hub=("CloudTrail.1",), aws_config=("cloudtrail-security-trail-enabled",),
         url=f"{_SH}/cloudtrail-controls.html#cloudtrail-1",
-        remediation="Set isMultiRegionTrail to true so activity in every region, including regions "
-                    "enabled later, is recorded by this trail.",
+        remediation="Set isMultiRegionTrail to true on a trail that records management events, so "
+                    "activity in every region, including regions enabled later, is recorded.",
     ),
     "aws-cloudtrail-trail-global-service-events": Clauses(
         hipaa=(_HIPAA_AUDIT,), pci_dss=("PCI DSS 10.2.1",), soc2=("SOC 2 CC7.2",),
@@ -87,10 +87,12 @@ CONTROLS: dict[str, Clauses] = {
         hipaa=(_HIPAA_AUDIT,), pci_dss=("PCI DSS 10.2.1", "PCI DSS 10.2.1.2"), soc2=("SOC 2 CC7.2",),
         cis=("3.1",), security_hub=("CloudTrail.1",), aws_config=("cloudtrail-security-trail-enabled",),
         url="https://docs.aws.amazon.com/awscloudtrail/latest/userguide/logging-management-events-with-cloudtrail.html",
-        remediation="Record read and write management events without exclusions: either omit event "
-                    "selectors, or use eventSelectors with readWriteType All, includeManagementEvents true "
-                    "and no excludeManagementEventSources, or an advanced event selector on "
-                    "eventCategory Management without readOnly or eventSource exclusions.",
+        remediation="Make the stack's multi-region trails together record read and write management "
+                    "events from every source: on one trail, omit event selectors, or use eventSelectors "
+                    "with readWriteType All, includeManagementEvents true and no "
+                    "excludeManagementEventSources, or advanced selectors on eventCategory Management "
+                    "without eventSource exclusions (readOnly may split reads and writes over selectors "
+                    "or trails).",
     ),
     "aws-cloudtrail-trail-logging-enabled": Clauses(
         hipaa=(_HIPAA_AUDIT,), pci_dss=("PCI DSS 10.2.1",), soc2=("SOC 2 CC7.2",),

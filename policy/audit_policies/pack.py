@@ -6,7 +6,7 @@ which must never import ``__main__``.
 
 from __future__ import annotations
 
-from audit_policies import access, athena, cloudtrail, cloudwatch, kms, s3, sns
+from audit_policies import access, athena, cloudtrail, cloudwatch, evidence, kms, s3, sns
 
 PACK_NAME = "spawn-audit-compliance"
 PACK_DESCRIPTION = (
@@ -23,6 +23,7 @@ ALL_POLICIES = [
     *kms.POLICIES,
     *cloudwatch.POLICIES,
     *sns.POLICIES,
+    *evidence.POLICIES,
     *athena.POLICIES,
 ]
 

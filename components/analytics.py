@@ -33,7 +33,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components.log_archive import ABORT_INCOMPLETE_UPLOAD_DAYS, secure_bucket
+from components.log_archive import ABORT_INCOMPLETE_UPLOAD_DAYS, TRANSITION_MINIMUM_OBJECT_SIZE, secure_bucket
 from spawn_audit import catalog
 from spawn_audit.catalog import schema
 
@@ -153,6 +153,8 @@ class AuditAnalytics(pulumi.ComponentResource):
                 "noncurrent_version_expiration": {"noncurrent_days": args.result_retention_days},
                 "abort_incomplete_multipart_upload": {"days_after_initiation": ABORT_INCOMPLETE_UPLOAD_DAYS},
             }],
+            # Nothing transitions here; stated like the archive's, so no provider default decides it.
+            transition_default_minimum_object_size=TRANSITION_MINIMUM_OBJECT_SIZE,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[versioning]),
         )
 

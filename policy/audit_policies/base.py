@@ -111,6 +111,8 @@ def resource_policy(*, name: str, description: str, service: str, resource_types
         config_schema=PolicyConfigSchema(properties=properties) if properties else None,
         severity=severity, **_metadata(name, service),
     )
+    # The servicer skips this policy for other resource types (validate returns at once for them).
+    policy.resource_types = resource_types
     return _annotate(policy, applies, resource_types)
 
 
@@ -125,7 +127,9 @@ def stack_policy(*, name: str, description: str, service: str, level: Enforcemen
         ctx = _prepare(name, properties, args.get_config(), findings, applies, args.not_applicable)
         if ctx is None:
             return
-        check(ctx, Graph(args.resources), args)
+        # The pack's servicer builds one Graph per AnalyzeStack and shares it (servicer.py).
+        graph = getattr(args, "graph", None)
+        check(ctx, graph if graph is not None else Graph(args.resources), args)
         findings.finish()
 
     policy = StackValidationPolicy(
@@ -133,6 +137,7 @@ def stack_policy(*, name: str, description: str, service: str, level: Enforcemen
         config_schema=PolicyConfigSchema(properties=properties) if properties else None,
         severity=severity, **_metadata(name, service),
     )
+    policy.uses_graph = True  # the check takes the shared Graph the servicer passes as args.graph
     return _annotate(policy, applies, ("stack",))
 
 

@@ -12,6 +12,7 @@ and more).
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import gc
 import json
 import math
@@ -170,3 +171,21 @@ def test_the_collector_is_paused_while_serving_and_restored_after() -> None:
         assert not gc.isenabled()  # a collector that was off stays off
     finally:
         gc.enable()
+
+
+def test_runtime_settings_are_applied_once_per_context(monkeypatch) -> None:
+    calls = []
+    monkeypatch.setattr(sdk._PolicyAnalyzerServicer, "_configure_runtime_settings",
+                        lambda self: calls.append(contextvars.copy_context()))
+    pack = Pack().configure(engine_config())
+    request = analyzer_pb2.AnalyzeRequest(type="aws:kms/key:Key", urn="urn:pulumi:s::p::aws:kms/key:Key::k",
+                                          name="k")
+
+    def serve_twice() -> None:
+        pack.servicer.Analyze(request, None)
+        pack.servicer.AnalyzeStack(analyzer_pb2.AnalyzeStackRequest(), None)
+
+    contextvars.Context().run(serve_twice)  # one server thread: applied on its first request only
+    assert len(calls) == 1
+    contextvars.Context().run(serve_twice)  # another thread, another context: applied there too
+    assert len(calls) == 2

@@ -4,7 +4,7 @@ Responsible for: parsing every ``spawn-audit:*`` key declared in ``Pulumi.yaml``
 effective retention of each log store from the shared compliance-profile table, building the
 physical names and ARNs that other components need as *plain* strings (so that a real
 ``pulumi preview`` already knows every policy-relevant input), and refusing bad config with one
-``ConfigError`` before any resource is registered (issue 2 item 5).
+``ConfigError`` before any resource is registered.
 
 Controls served: HIPAA 45 CFR 164.316(b)(2)(i) (retention floor), PCI DSS v4.0.1 10.5.1
 (12 months, newest 3 months immediately available), 10.2.1 / 10.3 (access logging, restricted
@@ -286,6 +286,30 @@ def _check_arns(r: _Reader, key: str, values: list[str]) -> None:
                    f"expected arn:<partition>:iam::<12-digit account>:role/<name>")
 
 
+def _check_readers(r: _Reader, auditors: list[str], break_glass: str, account_id: str,
+                   req: profiles.Requirements | None) -> None:
+    """The auditor and break-glass roles belong to the stack's account, and a profile that limits reads to
+    named auditors has at least one.
+
+    A role of another account is refused rather than half-granted: the key policy lets only this
+    account's roles decrypt (``kms:CallerAccount``), and the policy pack fails any bucket-policy grant to
+    another account, so such an auditor could never read the logs.
+    """
+    named = [("auditorRoleArns", v, auditors) for v in auditors]
+    named += [("breakGlassRoleArn", break_glass, break_glass)] if break_glass else []
+    for key, value, shown in named:
+        account = value.split(":")[4] if _ROLE_ARN.match(value) else None
+        if account is not None and account != account_id:
+            r.fail(f"{_key(key)} = {_show(shown)} names {_show(value)}, a role of account {account}; "
+                   f"allowed: roles of this stack's account {account_id} (the log key and bucket grant "
+                   f"nothing to another account, so that role could not read the logs)")
+    if req is not None and req.auditor_only_reads and not auditors:
+        by = ", ".join(_profiles_with(req, "auditor_only_reads"))
+        r.fail(f"{_key('auditorRoleArns')} = [] leaves nobody to read the logs, and {by} denies reads to "
+               f"every other principal (PCI DSS v4.0.1 10.3.1); list at least one IAM role ARN of account "
+               f"{account_id}")
+
+
 def _check_names(r: _Reader, key: str, values: list[str], pattern: re.Pattern[str], what: str) -> None:
     for value in values:
         if not pattern.match(value):
@@ -486,6 +510,7 @@ def load(config: pulumi.Config | None = None) -> Settings:
         r.fail(f"{_key('breakGlassRoleArn')} = {_show(break_glass)} is not an IAM role ARN; expected "
                f"arn:<partition>:iam::<12-digit account>:role/<name>, or \"\" so that nobody may delete "
                f"log objects")
+    _check_readers(r, auditors, break_glass, identity.account_id, req)
 
     # --- alarms -------------------------------------------------------------------------------
     emails = r.strings("alarmEmails")

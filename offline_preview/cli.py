@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import gc
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,8 @@ import pulumi
 from .analyzer import PolicyError, launch_pack, run_policy_pack
 from .project import ProjectError, load_project, load_stack_config
 from .render import FORMATS, PreviewReport, policy_summary, render
-from .runner import run_program
+from .runner import DEFAULT_PROGRAM_TIMEOUT, ProgramTimeout, run_program
+from .state import StateError, load_state
 
 EXIT_OK, EXIT_MANDATORY, EXIT_ERROR = 0, 1, 2
 
@@ -58,7 +60,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--repo-root", metavar="DIR",
                    help="root that report paths are relative to (default: the enclosing git checkout)")
     p.add_argument("--pack-timeout", type=float, default=60.0, metavar="SECONDS",
-                   help="how long a policy pack may take to start (default: 60)")
+                   help="how long a policy pack may take to start or to answer one call (default: 60)")
+    p.add_argument("--program-timeout", type=float, default=DEFAULT_PROGRAM_TIMEOUT, metavar="SECONDS",
+                   help=f"how long the program may run (default: {DEFAULT_PROGRAM_TIMEOUT:g})")
+    p.add_argument("--state", metavar="FILE",
+                   help="a `pulumi stack export` of the stack: plan same/update/replace/delete against it")
     return parser
 
 
@@ -144,7 +150,8 @@ def preview(args: argparse.Namespace) -> int:
                 f"{project.stack_config_dir} (stacks with a file: {known})"
             )
         stack_config = load_stack_config(project, args.stack, overrides)
-    except ProjectError as exc:
+        state = load_state(_under(base, args.state)) if args.state else None
+    except (ProjectError, StateError) as exc:
         return _early_error(str(exc), args.format, args.output, args.stack)
 
     # Packs boot in their own processes while the program runs here; both take a few hundred ms.
@@ -155,7 +162,8 @@ def preview(args: argparse.Namespace) -> int:
     try:
         # The program's own prints must never corrupt a machine-readable report on stdout.
         with contextlib.redirect_stdout(sys.stderr):
-            run = run_program(project.directory, args.stack, preview=True, stack_config=stack_config)
+            run = run_program(project.directory, args.stack, preview=True, stack_config=stack_config,
+                              state=state, timeout=args.program_timeout)
         repo_root = Path(args.repo_root).resolve() if args.repo_root else find_repo_root(project.directory)
         report = PreviewReport(run=run, repo_root=repo_root)
         if run.error is None:
@@ -177,6 +185,13 @@ def preview(args: argparse.Namespace) -> int:
         for process in processes:
             process.close()
 
+    if isinstance(run.error, ProgramTimeout):
+        # The program's thread is stuck and the SDK's worker threads would hold the interpreter at
+        # exit: report once and leave at once.
+        print(f"error: {run.error}", file=sys.stderr)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(EXIT_ERROR)
     if report.error and args.format == "text":
         # As the CLI: a policy-config or pack error stops everything before any preview output.
         print(report.error, file=sys.stderr)

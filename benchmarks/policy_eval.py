@@ -14,7 +14,7 @@ Two packs are launched as the Pulumi CLI launches them and configured the engine
   ``benchmarks/.peer/`` (git-ignored) on first use when ``node`` and ``npm`` are present; without
   them the peer is skipped and the table says so.
 
-Every request (one ``Analyze`` per custom resource, as the engine sends them, up to 4 in flight, and
+Every request (one ``Analyze`` per registration, as the engine sends them, up to 4 in flight, and
 one ``AnalyzeStack`` with every resource) is built before the timed window. For each size the packs
 run one after the other, interleaved, ``--runs`` times; the table shows the median wall time per
 resource (Analyze, AnalyzeStack, both) and the pack process's CPU time per resource (user + system,
@@ -73,12 +73,21 @@ WINDOW = 4  # Analyze calls in flight, as offline_preview.analyzer.PolicyPackPro
 # --- the stack: prod, recorded and replicated ------------------------------------------------------------
 
 def record_stack(stack: str = "prod") -> list[ResourceRecord]:
-    """The stack's registrations, as the offline preview records them (the program's prints to stderr)."""
+    """Every registration the engine analyzes (the Stack, default providers, components, custom
+    resources), as the offline preview records them, each with the outputs ``AnalyzeStack`` is sent
+    (the program's prints go to stderr)."""
     with contextlib.redirect_stdout(sys.stderr):
         run = run_program(REPO, stack)
     if run.error is not None:
         raise SystemExit(f"the {stack} program failed: {run.error}")
-    return run.resources
+    records = []
+    for r in run.analyzed_records():
+        if r.type == "pulumi:pulumi:Stack":
+            r = replace(r, outputs=dict(run.outputs))
+        elif not r.custom and not r.type.startswith("pulumi:providers:"):
+            r = replace(r, outputs=run.registered_outputs.get(r.urn, {}))
+        records.append(r)
+    return records
 
 
 def _identifiers(records: Iterable[ResourceRecord]) -> list[str]:
@@ -103,8 +112,10 @@ def _rename(value, pattern: re.Pattern[str], suffix: str):
 
 
 def replicate(records: list[ResourceRecord], count: int) -> list[ResourceRecord]:
-    """``count`` resources: the records, then copies of them with distinct names and URNs."""
+    """``count`` resources: the records, then copies of them (all but the Stack, of which there is
+    one) with distinct names and URNs, and their references to each other renamed alike."""
     pattern = re.compile("|".join(re.escape(i) for i in _identifiers(records)))
+    copied = [r for r in records if r.type != "pulumi:pulumi:Stack"]
     result: list[ResourceRecord] = []
     copy = 0
     while len(result) < count:
@@ -112,12 +123,18 @@ def replicate(records: list[ResourceRecord], count: int) -> list[ResourceRecord]
             result.extend(records)
         else:
             suffix = f"-r{copy}"
-            urns = {r.urn: f"{r.urn}{suffix}" for r in records}
+            urns = {r.urn: f"{r.urn}{suffix}" for r in copied}
 
             def urn(u: str | None, urns: dict[str, str] = urns) -> str | None:
                 return urns.get(u, u) if u else u
 
-            for r in records:
+            def provider(ref: str | None, urns: dict[str, str] = urns) -> str | None:
+                if not ref:
+                    return ref
+                target, sep, ident = ref.rpartition("::")
+                return f"{urns.get(target, target)}{sep}{ident}" if target in urns else ref
+
+            for r in copied:
                 inputs = _rename(r.inputs, pattern, suffix)
                 properties = struct_pb2.Struct()
                 properties.update(inputs)
@@ -126,6 +143,8 @@ def replicate(records: list[ResourceRecord], count: int) -> list[ResourceRecord]
                     properties=properties, dependencies=[urn(d) for d in r.dependencies],
                     property_dependencies={k: [urn(d) for d in v]
                                            for k, v in r.property_dependencies.items()},
+                    provider=provider(r.provider),
+                    outputs=None if r.outputs is None else _rename(r.outputs, pattern, suffix),
                 ))
         copy += 1
     return result[:count]
@@ -140,9 +159,12 @@ class Requests:
 
 
 def build_requests(records: list[ResourceRecord]) -> Requests:
-    analyze = [analyze_request(r) for r in records if r.custom]
+    """What the offline preview sends (``run_policy_pack``): ``Analyze`` for every registration with
+    its provider's inputs, then ``AnalyzeStack`` with every resource's outputs."""
+    providers = {r.urn: r for r in records if r.type.startswith("pulumi:providers:")}
+    analyze = [analyze_request(r, providers) for r in records]
     stack = analyzer_pb2.AnalyzeStackRequest()
-    stack.resources.extend(stack_resource(r) for r in records)
+    stack.resources.extend(stack_resource(r, providers) for r in records)
     size = stack.ByteSize() / len(records)  # each resource as AnalyzeStack carries it
     return Requests(len(records), analyze, stack, size)
 

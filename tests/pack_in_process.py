@@ -91,8 +91,8 @@ class InProcessPack(PolicyPackProcess):
             stack=self.stack, project=self.project, organization="organization", dry_run=self.dry_run,
             config=self.config, config_secret_keys=self.secret_keys))
 
-    def analyze_many(self, records: list, window: int = 4) -> list:
-        return [self._call("Analyze", analyze_request(r)) for r in records]
+    def analyze_many(self, records: list, window: int = 4, providers: dict | None = None) -> list:
+        return [self._call("Analyze", analyze_request(r, providers)) for r in records]
 
 
 def run_cli_in_process(*args: str) -> subprocess.CompletedProcess[str]:
@@ -106,11 +106,37 @@ def run_cli_in_process(*args: str) -> subprocess.CompletedProcess[str]:
                              secret_keys=list(run_config.secret_keys), dry_run=dry_run, timeout=timeout)
 
     out, err = io.StringIO(), io.StringIO()
+    try:
+        project_dir = Path(cli.build_parser().parse_args(list(args)).cwd).resolve()
+    except SystemExit:  # a usage error: main reports it below
+        project_dir = None
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), \
             unittest.mock.patch.object(cli, "launch_pack", launch), \
-            unittest.mock.patch.object(cli, "_close_idle_event_loops", lambda: None):
+            unittest.mock.patch.object(cli, "_close_idle_event_loops", lambda: None), \
+            _own_modules_first(project_dir):
         try:
             code = cli.main(list(args))
         except SystemExit as exc:  # argparse's usage errors
             code = exc.code if isinstance(exc.code, int) else 2
     return subprocess.CompletedProcess(["offline_preview", *args], code, out.getvalue(), err.getvalue())
+
+
+@contextlib.contextmanager
+def _own_modules_first(project_dir: Path | None):
+    """Set aside modules this process already imported under the names of the program's own top-level
+    modules (e.g. the repository's ``components`` when the program is a fixture with a ``components``
+    package of its own), as a fresh interpreter would not have them; put them back afterwards."""
+    if project_dir is None or not project_dir.is_dir():
+        yield
+        return
+    names = {p.stem if p.suffix == ".py" else p.name for p in project_dir.iterdir()
+             if p.suffix == ".py" or (p / "__init__.py").exists()} - {"__main__"}
+    own = str(project_dir) + os.sep
+    saved = {k: m for k, m in sys.modules.items()
+             if k.split(".")[0] in names and not (getattr(m, "__file__", None) or "").startswith(own)}
+    for k in saved:
+        del sys.modules[k]
+    try:
+        yield
+    finally:
+        sys.modules.update(saved)

@@ -11,7 +11,6 @@ and more).
 
 from __future__ import annotations
 
-import contextlib
 import contextvars
 import gc
 import json
@@ -26,9 +25,6 @@ from policy_harness import Pack, engine_config
 from pulumi.runtime.proto import analyzer_pb2
 from pulumi_policy import policy as sdk
 
-from offline_preview.analyzer import analyze_request, stack_resource
-from offline_preview.runner import run_program
-
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "benchmarks"))
 import policy_eval  # noqa: E402 - the benchmark's replication of the recorded stack
@@ -38,22 +34,17 @@ CONFIGS = REPO / "policy" / "config"
 
 @pytest.fixture(scope="module")
 def recorded() -> dict[str, list]:
-    """The resources of each real stack, recorded once as the offline preview records them."""
-    stacks = {}
-    for stack in ("dev", "prod"):
-        with contextlib.redirect_stdout(sys.stderr):
-            run = run_program(REPO, stack)
-        assert run.error is None, run.error_traceback
-        stacks[stack] = run.resources
-    return stacks
+    """Every registration of each real stack, recorded once as the offline preview records them, with
+    the outputs AnalyzeStack is sent (the benchmark's own recording)."""
+    return {stack: policy_eval.record_stack(stack) for stack in ("dev", "prod")}
 
 
 def _responses(pack: Pack, records: list) -> list[bytes]:
-    analyze = [pack.servicer.Analyze(analyze_request(r), None) for r in records if r.custom]
-    stack = analyzer_pb2.AnalyzeStackRequest()
-    stack.resources.extend(stack_resource(r) for r in records)
+    """The requests the offline preview sends for ``records``, through ``pack``'s servicer."""
+    requests = policy_eval.build_requests(records)
+    analyze = [pack.servicer.Analyze(r, None) for r in requests.analyze]
     return [m.SerializeToString(deterministic=True)
-            for m in (*analyze, pack.servicer.AnalyzeStack(stack, None))]
+            for m in (*analyze, pack.servicer.AnalyzeStack(requests.stack, None))]
 
 
 def _both(records: list, user_config: dict | None) -> tuple[list[bytes], list[bytes]]:
@@ -97,7 +88,8 @@ def test_engine_levels_remediate_and_disabled_are_the_sdks(recorded) -> None:
     inputs = {**records[trail].inputs, "enableLogFileValidation": False}
     properties = struct_pb2.Struct()
     properties.update(inputs)
-    records[trail] = policy_eval.replace(records[trail], inputs=inputs, properties=properties)
+    records[trail] = policy_eval.replace(records[trail], inputs=inputs, properties=properties,
+                                         outputs=inputs)
     expected, got = _both(records, user)
     assert got == expected
     levels = {d.enforcementLevel for raw in expected
@@ -107,14 +99,14 @@ def test_engine_levels_remediate_and_disabled_are_the_sdks(recorded) -> None:
 
 def test_a_replica_of_prod_gets_the_sdks_responses(recorded) -> None:
     # Five copies keep the suite fast; `benchmarks/policy_eval.py --check` compares 2,000 and more.
-    size = 5 * len(recorded["prod"])
+    size = 5 * (len(recorded["prod"]) - 1) + 1  # one Stack, five copies of everything else
     records = policy_eval.replicate(recorded["prod"], size)
     assert len(records) == size and len({r.urn for r in records}) == size
     expected, got = _both(records, _config("hipaa"))
     assert got == expected
-    # Each copy is evaluated on its own: five times prod's diagnostics, not one merged stack.
+    # Each copy is evaluated on its own: five times prod's resource diagnostics, not one merged stack.
     single, _ = _both(recorded["prod"], _config("hipaa"))
-    assert _count(expected)[0] == 5 * _count(single)[0] > 0
+    assert _count(expected[:-1])[0] == 5 * _count(single[:-1])[0] > 0
 
 
 @pytest.mark.parametrize("value", [

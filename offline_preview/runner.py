@@ -511,8 +511,14 @@ def _run_in_context(run: ProgramRun) -> None:
 
     old_cwd = os.getcwd()
     old_path = list(sys.path)
-    old_modules = set(sys.modules)
     program_dir = str(project.main.parent)
+    # Modules of the same top-level name as the program's own packages, imported from elsewhere (by the
+    # caller, or another program in this process): set aside, so the program imports its own, and
+    # restored afterwards.
+    shadowed = _shadowed_modules(Path(program_dir), str(project.directory))
+    for name in shadowed:
+        del sys.modules[name]
+    old_modules = set(sys.modules)
     os.chdir(project.directory)
     sys.path.insert(0, program_dir)
     try:
@@ -541,3 +547,19 @@ def _run_in_context(run: ProgramRun) -> None:
             module_file = getattr(module, "__file__", None) or ""
             if module_file.startswith(str(project.directory)) and not module_file.startswith(installed):
                 del sys.modules[name]
+        sys.modules.update(shadowed)
+
+
+def _shadowed_modules(program_dir: Path, project_dir: str) -> dict[str, Any]:
+    """Loaded modules whose top-level name is a package or module in ``program_dir`` but whose file
+    lies outside the project (e.g. another project's ``components`` package)."""
+    local = {p.stem for p in program_dir.glob("*.py")} | {p.name for p in program_dir.iterdir() if p.is_dir()}
+    found: dict[str, Any] = {}
+    for name, module in list(sys.modules.items()):
+        if name.split(".", 1)[0] not in local or name == "__main__":
+            continue
+        module_file = getattr(module, "__file__", None) or ""
+        if module_file and not module_file.startswith(project_dir):
+            found[name] = module
+    return found
+

@@ -5,10 +5,13 @@ real pack run the command in this process with the pack served in-process (``run
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from preview_helpers import REPO, run_cli, run_cli_in_process
 
-PROFILES = {"dev": "sandbox", "prod": "hipaa"}
+# The one stack -> pack config map that CI and the workflow read.
+PROFILES = json.loads((REPO / ".ci" / "stacks.json").read_text())["stacks"]
 
 
 @pytest.mark.parametrize("stack", sorted(PROFILES))

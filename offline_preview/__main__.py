@@ -1,7 +1,24 @@
-"""Entry point for ``python -m offline_preview``; everything else lives in ``cli``."""
+"""Entry point for ``python -m offline_preview``; everything else lives in ``cli``.
 
+The signal handlers go in before the heavy imports (grpc, pulumi), so that Ctrl-C or a CI
+cancellation during start-up also ends with one line and 130/143/129 instead of a traceback.
+"""
+
+import os
+import signal
 import sys
 
-from .cli import main
+_CODES = {signal.SIGINT: 130, signal.SIGTERM: 143, signal.SIGHUP: 129}
 
-sys.exit(main())
+
+def _interrupted_while_starting(signum: int, _frame: object) -> None:
+    sys.stderr.write(f"error: interrupted by {signal.Signals(signum).name} while starting\n")
+    os._exit(_CODES[signum])
+
+
+for _sig in _CODES:
+    signal.signal(_sig, _interrupted_while_starting)
+
+from .cli import entry_point  # noqa: E402 - after the handlers, on purpose
+
+entry_point()

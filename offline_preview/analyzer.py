@@ -19,6 +19,7 @@ mandatory violations, as the SDK does when a remediated resource still violates)
 from __future__ import annotations
 
 import collections
+import difflib
 import json
 import os
 import queue
@@ -145,6 +146,7 @@ class PackResult:
     analyzed: int = 0  # resources sent through Analyze
     stack_resources: int = 0  # resources sent in AnalyzeStack
     seconds: float = 0.0
+    config_file: str | None = None  # the --policy-pack-config file, as given
 
     def count(self, level: str) -> int:
         return sum(1 for d in self.diagnostics if d.enforcement_level == level)
@@ -165,6 +167,9 @@ def load_policy_config_file(path: str | Path) -> dict[str, tuple[str | None, dic
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise PolicyError(f"could not read policy pack config {path}: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise PolicyError(f"could not read policy pack config {path}: byte {exc.start} is not UTF-8; "
+                          "save the file as UTF-8 JSON") from None
     if not text.strip():
         return {}
     try:
@@ -173,6 +178,8 @@ def load_policy_config_file(path: str | Path) -> dict[str, tuple[str | None, dic
         raise PolicyError(
             f"could not parse policy pack config {path} (line {exc.lineno}, column {exc.colno}): {exc.msg}"
         ) from None
+    except ValueError as exc:  # e.g. an integer longer than Python converts (4300 digits)
+        raise PolicyError(f"could not parse policy pack config {path}: {exc}") from None
     return parse_policy_config(data, str(path))
 
 
@@ -248,7 +255,7 @@ def reconcile_config(pack: PackInfo, user_config: dict[str, tuple[str | None, di
                     for k, v in pack.initial_config.items()})
     _apply(result, user_config)
 
-    errors = []
+    errors = _unknown_properties(pack, user_config, source)
     for policy in pack.policies:
         if not policy.config_schema:
             continue
@@ -267,6 +274,24 @@ def reconcile_config(pack: PackInfo, user_config: dict[str, tuple[str | None, di
     if errors:
         raise PolicyError("\n".join(errors))
     return result
+
+
+def _unknown_properties(pack: PackInfo, user_config: dict[str, tuple[str | None, dict[str, Any]]],
+                        source: str) -> list[str]:
+    """Properties the user set that a policy's schema does not declare. The engine passes them on and
+    a pack may report them as a violation (a mandatory one reads as "non-compliant", exit 1); they are
+    a config mistake, so they stop the preview here as the other config errors do (exit 2)."""
+    errors = []
+    for name, (_level, props) in user_config.items():
+        policy = pack.policy(name)
+        declared = list((policy.config_schema or {}).get("properties") or {}) if policy else []
+        for prop in sorted(set(props) - set(declared)) if policy else []:
+            close = difflib.get_close_matches(prop, declared, n=1)
+            hint = f"; did you mean {close[0]}?" if close else ""
+            allowed = ", ".join(declared) or "none (the policy takes no config)"
+            errors.append(f"error: validating policy config: {pack.name} {pack.version}  {name}: unknown "
+                          f"property {json.dumps(prop)} ({source}); allowed: {allowed}{hint}")
+    return errors
 
 
 def _json_type(value: Any) -> str:
@@ -387,6 +412,25 @@ def pack_version(pack_dir: Path, reported: str) -> str:
     return reported
 
 
+# Every pack process spawned and not yet closed, so that a signal handler can end them all.
+LIVE_PROCESSES: set[PolicyPackProcess] = set()
+
+
+def terminate_live_processes(grace: float = 2.0) -> None:
+    """End every pack this process started (SIGTERM, then SIGKILL after ``grace`` seconds)."""
+    procs = [p.process for p in list(LIVE_PROCESSES) if p.process is not None]
+    for proc in procs:
+        if proc.poll() is None:
+            proc.terminate()
+    deadline = time.monotonic() + grace
+    for proc in procs:
+        try:
+            proc.wait(timeout=max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 class PolicyPackProcess:
     """One running policy pack; use as a context manager so the process always ends."""
 
@@ -454,6 +498,7 @@ class PolicyPackProcess:
             args, cwd=self.path, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
             stderr=self._stderr,
         )
+        LIVE_PROCESSES.add(self)
         self._spawned_at = time.monotonic()
         first_line: queue.Queue[str] = queue.Queue()
         self._first_line = first_line
@@ -540,6 +585,7 @@ class PolicyPackProcess:
             self.channel.close()
             self.channel = None
         proc, self.process = self.process, None
+        LIVE_PROCESSES.discard(self)
         if proc is not None and proc.poll() is None:
             # The SDK's server sleeps forever; SIGTERM ends it, SIGKILL if it lingers.
             proc.terminate()
@@ -758,7 +804,7 @@ def run_policy_pack(run: ProgramRun, pack_dir: str | Path, config_file: str | Pa
         config = reconcile_config(pack, user_config, source)
         pack_process.configure(config)
         pack_process.configure_stack()
-        result = PackResult(pack=pack, config=config)
+        result = PackResult(pack=pack, config=config, config_file=str(config_file) if config_file else None)
         by_urn = {r.urn: r for r in run.resources}
         stack_name = f"{run.project.name}-{run.stack}"
         custom = [r for r in run.resources if r.custom]

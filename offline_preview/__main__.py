@@ -1,7 +1,8 @@
-"""Entry point for ``python -m offline_preview``; everything else lives in ``cli``.
+"""Entry point for ``python -m offline_preview`` and the ``offline-preview`` console script.
 
 The signal handlers go in before the heavy imports (grpc, pulumi), so that Ctrl-C or a CI
-cancellation during start-up also ends with one line and 130/143/129 instead of a traceback.
+cancellation during start-up also ends with one line and 130/143/129 instead of a traceback;
+``cli`` replaces them with handlers that also stop the policy packs.
 """
 
 import os
@@ -16,9 +17,13 @@ def _interrupted_while_starting(signum: int, _frame: object) -> None:
     os._exit(_CODES[signum])
 
 
-for _sig in _CODES:
-    signal.signal(_sig, _interrupted_while_starting)
+def main() -> None:
+    for sig in _CODES:
+        signal.signal(sig, _interrupted_while_starting)
+    from .cli import entry_point
 
-from .cli import entry_point  # noqa: E402 - after the handlers, on purpose
+    entry_point()
 
-entry_point()
+
+if __name__ == "__main__":
+    main()

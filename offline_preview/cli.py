@@ -224,6 +224,7 @@ def preview(args: argparse.Namespace) -> int:
                     report.error = message if message.startswith("error: ") else f"error: {message}"
                     break
                 result.pack.display_path = pack_dir
+                result.config_file = config_file  # as the user wrote it
                 report.packs.append(result)
     finally:
         for process in processes:

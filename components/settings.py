@@ -236,7 +236,7 @@ class _Reader:
         """``= <value>`` for a message, or that the value is secret and not shown."""
         if pulumi.runtime.is_config_secret(_key(key)):
             return "(a secret; value not shown)"
-        return f"= {_show(_abbreviate(raw))}"
+        return f"= {json.dumps(_abbreviate(raw), ensure_ascii=False)}"
 
     def string(self, key: str) -> str:
         return self.raw(key) or ""
@@ -388,9 +388,9 @@ def bucket_name_problem(name: str, *, dots: bool) -> str | None:
     if not re.match(pattern, name, re.ASCII):
         return f"is not an S3 bucket name; use {allowed}, starting and ending with a letter or digit"
     if ".." in name or ".-" in name or "-." in name:
-        return "has two adjacent periods or a period beside a hyphen, which S3 refuses"
+        return "has two adjacent periods or a period beside a hyphen; S3 refuses both"
     if _IP_ADDRESS.match(name):
-        return "is formatted as an IP address, which S3 refuses"
+        return "is formatted as an IP address; S3 refuses that"
     for prefix in _S3_FORBIDDEN_PREFIXES:
         if name.startswith(prefix):
             return f"starts with {prefix!r}, a prefix S3 reserves"
@@ -425,9 +425,11 @@ def role_arn_problem(arn: str, partition: str) -> str | None:
         return "is not an IAM role ARN; expected arn:<partition>:iam::<12-digit account>:role/<name>"
     if len(match["path"]) > 512:
         return "has a role path longer than the 512 characters IAM allows"
-    if not 1 <= len(match["name"]) <= 64:
+    if not match["name"]:
         return ("names no role after its path; expected arn:<partition>:iam::<account>:role/[<path>/]<name> "
                 "with a name of 1 to 64 characters")
+    if len(match["name"]) > 64:
+        return f"has a role name of {len(match['name'])} characters; IAM allows 1 to 64"
     if match["partition"] != partition:
         return (f"is in partition {match['partition']!r}, but this stack deploys to partition "
                 f"{partition!r}; IAM does not accept principals from another partition")

@@ -19,10 +19,12 @@ mandatory violations, as the SDK does when a remediated resource still violates)
 from __future__ import annotations
 
 import collections
+import contextlib
 import difflib
 import json
 import os
 import queue
+import signal
 import socket
 import subprocess
 import sys
@@ -416,19 +418,39 @@ def pack_version(pack_dir: Path, reported: str) -> str:
 LIVE_PROCESSES: set[PolicyPackProcess] = set()
 
 
-def terminate_live_processes(grace: float = 2.0) -> None:
-    """End every pack this process started (SIGTERM, then SIGKILL after ``grace`` seconds)."""
-    procs = [p.process for p in list(LIVE_PROCESSES) if p.process is not None]
-    for proc in procs:
-        if proc.poll() is None:
-            proc.terminate()
-    deadline = time.monotonic() + grace
-    for proc in procs:
+def _child_pids() -> set[int]:
+    """This process's children, as Linux lists them; catches a pack forked a moment before its
+    ``PolicyPackProcess`` recorded it. Empty where /proc has no children lists."""
+    pids: set[int] = set()
+    for children in Path("/proc/self/task").glob("*/children"):
         try:
-            proc.wait(timeout=max(0.0, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+            pids.update(int(pid) for pid in children.read_text().split())
+        except (OSError, ValueError):
+            continue
+    return pids
+
+
+def terminate_live_processes(grace: float = 2.0) -> None:
+    """End every pack this process started (SIGTERM, then SIGKILL after ``grace`` seconds), and reap
+    them, so that none outlives the preview. Only ever used on the way out (a signal handler): the
+    program runs in this process, so any child is a pack."""
+    pids = {p.process.pid for p in list(LIVE_PROCESSES) if p.process is not None} | _child_pids()
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    while pids and time.monotonic() < deadline:
+        for pid in list(pids):
+            try:
+                if os.waitpid(pid, os.WNOHANG)[0]:
+                    pids.discard(pid)
+            except ChildProcessError:  # already reaped, or not ours
+                pids.discard(pid)
+        time.sleep(0.01)
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
 
 
 class PolicyPackProcess:

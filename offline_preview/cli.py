@@ -275,8 +275,6 @@ def main(argv: list[str] | None = None) -> int:
             message = str(exc)
             print(message if message.startswith("error: ") else f"error: {message}", file=sys.stderr)
             return EXIT_ERROR
-        finally:
-            _close_idle_event_loops()
     parser.error(f"unknown command {args.command}")
     return EXIT_ERROR
 
@@ -284,7 +282,13 @@ def main(argv: list[str] | None = None) -> int:
 def entry_point() -> None:
     """The ``offline-preview`` console script and ``python -m offline_preview``."""
     install_signal_handlers()
-    sys.exit(main())
+    try:
+        code = main()
+    finally:
+        # Only when the process is about to end: in a longer-lived process (tests calling main()) the
+        # SDK's loops are still in use.
+        _close_idle_event_loops()
+    sys.exit(code)
 
 
 __all__ = ["build_parser", "entry_point", "find_repo_root", "install_signal_handlers", "main", "preview"]

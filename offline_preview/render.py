@@ -178,8 +178,8 @@ def _config_hint(report: PreviewReport, d: Diagnostic) -> str:
     keys = stack_config_keys(report, d)
     if not keys:
         return ""
-    shown = ", ".join(f"{k} = {v}" for k, v in keys)
-    return f"stack config to change: {shown} (in {report.stack_file})"
+    shown = ", ".join(f"{k} = {v or chr(34) * 2}" for k, v in keys)
+    return f"stack config to change: {shown} (set it in {report.stack_file})"
 
 
 def profiles_enforced(report: PreviewReport) -> list[tuple[str, list[str]]]:

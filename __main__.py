@@ -1,4 +1,4 @@
-"""spawn-audit: compliance-grade CloudTrail audit logging for spawn (issue 2).
+"""spawn-audit: compliance-grade CloudTrail audit logging for spawn.
 
 Reads the stack's settings (validated before anything is registered), builds the audit setup and
 exports the values operators and auditors need. See docs/configuration.md for every config key.

@@ -1,8 +1,8 @@
 """Composition: builds every component of the audit setup from one ``Settings`` object, in order.
 
 Responsible for the wiring between components (names and ARNs from ``Settings``, the KMS key ARN,
-the trail's explicit dependencies) so that ``__main__.py`` stays a list of exports. Serves issue 2
-item 3: together these components deploy everything spawn's CloudTrail documentation describes.
+the trail's explicit dependencies) so that ``__main__.py`` stays a list of exports.
+Together these components deploy everything spawn's CloudTrail documentation describes.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ Responsible for: parsing every ``spawn-audit:*`` key declared in ``Pulumi.yaml``
 effective retention of each log store from the shared compliance-profile table, building the
 physical names and ARNs that other components need as *plain* strings (so that a real
 ``pulumi preview`` already knows every policy-relevant input), and refusing bad config with one
-``ConfigError`` before any resource is registered (issue 2 item 5).
+``ConfigError`` before any resource is registered.
 
 Controls served: HIPAA 45 CFR 164.316(b)(2)(i) (retention floor), PCI DSS v4.0.1 10.5.1
 (12 months, newest 3 months immediately available), 10.2.1 / 10.3 (access logging, restricted

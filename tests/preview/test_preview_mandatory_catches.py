@@ -1,4 +1,4 @@
-"""Issue 4, item 6: for every mandatory policy of the real pack, one change that the offline preview
+"""For every mandatory policy of the real pack, one change that the offline preview
 catches: exit 1, the policy named as a mandatory violation, the fix in its message, and no other
 mandatory policy (or exactly the ones the change legitimately trips as well).
 

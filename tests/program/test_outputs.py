@@ -1,4 +1,4 @@
-"""Stack outputs (issue 2 item 6)."""
+"""Stack outputs."""
 
 from __future__ import annotations
 

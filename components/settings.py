@@ -210,6 +210,12 @@ def _show(value: Any) -> str:
     return json.dumps(value)
 
 
+def _printable(text: str) -> str:
+    """``text`` with what cannot be encoded as UTF-8 (bytes the shell passed that were not UTF-8, as
+    surrogates) spelled as escapes, so that a message about it can always be printed and logged."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def _abbreviate(text: str, limit: int = 40) -> str:
     """A long value shortened for a one-line message (a 5,000-digit number stays readable)."""
     return text if len(text) <= limit else f"{text[:20]}...({len(text)} characters)"
@@ -236,7 +242,7 @@ class _Reader:
         """``= <value>`` for a message, or that the value is secret and not shown."""
         if pulumi.runtime.is_config_secret(_key(key)):
             return "(a secret; value not shown)"
-        return f"= {json.dumps(_abbreviate(raw), ensure_ascii=False)}"
+        return f"= {_printable(json.dumps(_abbreviate(raw), ensure_ascii=False))}"
 
     def string(self, key: str) -> str:
         return self.raw(key) or ""
@@ -486,7 +492,7 @@ def undeclared_key_warnings(keys: list[str], declared: tuple[str, ...]) -> list[
     """A "did you mean" line for each config key in the project's namespace, or in a namespace one
     edit away from it, that the project does not declare. Values are never shown (they may be secret)."""
     warnings = []
-    for full in sorted(set(keys)):
+    for full in sorted({_printable(k) for k in keys}):
         namespace, sep, name = full.partition(":")
         if not sep:
             continue

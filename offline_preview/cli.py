@@ -114,6 +114,12 @@ def _parse_overrides(items: list[str]) -> dict[str, Any]:
         key, sep, value = item.partition("=")
         if not sep or not key:
             raise ProjectError(f"--config expects KEY=VALUE; got {item!r}")
+        try:
+            item.encode("utf-8")
+        except UnicodeEncodeError:  # bytes that were not UTF-8 reach Python as surrogates
+            shown = item.encode("utf-8", "backslashreplace").decode("utf-8")
+            raise ProjectError(f"--config '{shown}' is not UTF-8 text; stack config keys and values "
+                               "are UTF-8 strings") from None
         parsed: Any = value
         if value.startswith("["):
             try:

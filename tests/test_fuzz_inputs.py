@@ -193,6 +193,19 @@ def test_malformed_stack_file_is_one_error_line(tmp_path: Path, capsys, content:
     assert out == ""
 
 
+@pytest.mark.parametrize(("item", "shown"), [
+    ("\udcff=1", "\\udcff=1"),
+    ("trailName=spawn\udcff", "trailName=spawn\\udcff"),
+], ids=["key", "value"])
+def test_config_that_is_not_utf8_is_one_error_line(capsys, item: str, shown: str) -> None:
+    # A shell passes bytes that are not UTF-8 to Python as surrogates.
+    code = cli.main(["preview", "-C", str(ROOT), "--stack", "prod", "--config", item])
+    out, err = capsys.readouterr()
+    assert code == 2 and out == ""
+    assert err == (f"error: --config '{shown}' is not UTF-8 text; stack config keys and values are UTF-8 "
+                   "strings\n")
+
+
 @pytest.mark.parametrize("value", ["inf", "nan", "0", "-1", "-inf", "soon", "1e9"])
 def test_pack_timeout_outside_its_range_is_refused(capsys, value: str) -> None:
     with pytest.raises(SystemExit) as exit_:

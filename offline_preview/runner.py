@@ -245,8 +245,13 @@ def _run_in_context(run: ProgramRun) -> None:
 
     old_cwd = os.getcwd()
     old_path = list(sys.path)
-    old_modules = set(sys.modules)
     program_dir = str(project.main.parent)
+    # A module of the same name loaded from elsewhere (another program's ``components``) would
+    # shadow the program's own: set it aside for the run and put it back after.
+    shadowed = _shadowing_modules(Path(program_dir))
+    for name in shadowed:
+        del sys.modules[name]
+    old_modules = set(sys.modules)
     os.chdir(project.directory)
     sys.path.insert(0, program_dir)
     try:
@@ -275,3 +280,19 @@ def _run_in_context(run: ProgramRun) -> None:
             module_file = getattr(module, "__file__", None) or ""
             if module_file.startswith(str(project.directory)) and not module_file.startswith(installed):
                 del sys.modules[name]
+        sys.modules.update(shadowed)
+
+
+def _shadowing_modules(program_dir: Path) -> dict[str, Any]:
+    """Loaded modules named like a top-level module or package of ``program_dir`` but loaded from
+    somewhere else."""
+    own = {p.stem for p in program_dir.glob("*.py")} | {p.name for p in program_dir.iterdir()
+                                                         if (p / "__init__.py").exists()}
+    own.discard("__main__")
+    found = {}
+    for name, module in list(sys.modules.items()):
+        if name.split(".", 1)[0] in own:
+            module_file = getattr(module, "__file__", None) or ""
+            if not module_file.startswith(str(program_dir)):
+                found[name] = module
+    return found

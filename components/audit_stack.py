@@ -61,6 +61,7 @@ class AuditStack(pulumi.ComponentResource):
             object_lock_days=s.object_lock_retention_days,
             auditor_role_arns=s.auditor_role_arns,
             break_glass_role_arn=s.break_glass_role_arn,
+            reads_limited_to_auditors=s.requirements.auditor_only_reads,
             force_destroy=s.force_destroy,
             protect=s.protect,
             tags=s.tags,

@@ -8,14 +8,20 @@ The key policy is translated from AWS's documentation, not invented:
 * AWS CloudTrail User Guide, "Configure AWS KMS key policies for CloudTrail"
   (statements "Enable IAM user permissions", "Allow CloudTrail to encrypt logs", "Allow CloudTrail
   to describe key", "Allow principals in the account to decrypt log files"; the decrypt grant is
-  narrowed here to the configured auditor roles);
+  narrowed here to the configured auditor roles and keeps that statement's
+  ``kms:EncryptionContext:aws:cloudtrail:arn`` condition, which is stricter than the
+  ``Null ... false`` form of "Granting decrypt permissions": it names this account's trails);
+  a cross-account auditor is refused in ``settings`` (the grant is only for this account's roles,
+  through ``kms:CallerAccount``);
 * Amazon CloudWatch Logs User Guide, "Encrypt log data in CloudWatch Logs using AWS Key Management
   Service" (service principal ``logs.<region>.amazonaws.com`` limited by
   ``kms:EncryptionContext:aws:logs:arn``);
 * Amazon SNS Developer Guide, "Enable compatibility between event sources from AWS services and
   encrypted topics" (CloudWatch alarms need ``kms:Decrypt`` and ``kms:GenerateDataKey*`` to publish
-  to a KMS-encrypted topic), and the CloudTrail User Guide, "Configuring Amazon SNS notifications
-  for CloudTrail" for the optional log-delivery topic.
+  to a KMS-encrypted topic; narrowed here with ``aws:SourceAccount`` and ``aws:SourceArn`` on this
+  account's alarms, the conditions AWS's own Modern Data Architecture Accelerator documents as
+  supported for this grant, unlike EventBridge's), and the CloudTrail User Guide, "Configuring
+  Amazon SNS notifications for CloudTrail" for the optional log-delivery topic.
 """
 
 from __future__ import annotations
@@ -90,11 +96,18 @@ def key_policy(args: AuditKeyArgs) -> str:
         },
         {
             # The alarm topic is encrypted with this key; without this grant alarms fail to publish.
+            # AWS's SNS statement for CloudWatch has no condition; aws:SourceAccount and aws:SourceArn
+            # (this account's alarms) are the confused-deputy guard every other service grant here has.
             "Sid": "AllowCloudWatchAlarmsUse",
             "Effect": "Allow",
             "Principal": {"Service": "cloudwatch.amazonaws.com"},
             "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
             "Resource": "*",
+            "Condition": {
+                "StringEquals": {"aws:SourceAccount": args.account_id},
+                "ArnLike": {"aws:SourceArn": f"arn:{args.partition}:cloudwatch:{args.region}:"
+                                             f"{args.account_id}:alarm:*"},
+            },
         },
     ]
     if args.trail_sns_topic:
@@ -109,16 +122,21 @@ def key_policy(args: AuditKeyArgs) -> str:
     if args.auditor_role_arns:
         statements.append({
             # Reading an SSE-KMS log object through S3 needs kms:Decrypt on its key (PCI DSS 10.3.1:
-            # read access for the named auditors only).
+            # read access for the named auditors only). The encryption-context condition is AWS's
+            # "Allow principals in the account to decrypt log files": the grant decrypts only what
+            # this account's trails encrypted, nothing else the key protects (log groups, topics).
             "Sid": "AllowAuditorDecrypt",
             "Effect": "Allow",
             "Principal": {"AWS": list(args.auditor_role_arns)},
             "Action": ["kms:Decrypt", "kms:ReEncryptFrom"],
             "Resource": "*",
-            "Condition": {"StringEquals": {
-                "kms:CallerAccount": args.account_id,
-                "kms:ViaService": f"s3.{args.region}.{args.dns_suffix}",
-            }},
+            "Condition": {
+                "StringEquals": {
+                    "kms:CallerAccount": args.account_id,
+                    "kms:ViaService": f"s3.{args.region}.{args.dns_suffix}",
+                },
+                "StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn": trail_context},
+            },
         })
     return json.dumps({"Version": "2012-10-17", "Statement": statements}, indent=2)
 

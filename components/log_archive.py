@@ -49,6 +49,8 @@ class LogArchiveArgs:
     object_lock_days: int
     auditor_role_arns: tuple[str, ...]
     break_glass_role_arn: str | None
+    # Deny object reads to everyone but the auditor and break-glass roles (pci-dss: PCI DSS 10.3.1).
+    reads_limited_to_auditors: bool
     force_destroy: bool
     protect: bool
     tags: dict[str, str]
@@ -58,8 +60,13 @@ def _arn(args: LogArchiveArgs, bucket: str, path: str = "") -> str:
     return f"arn:{args.partition}:s3:::{bucket}{path}"
 
 
+# Object reads that return log content (S3 API reference: GetObject also covers HeadObject and
+# SelectObjectContent; GetObjectVersion reads an earlier version).
+READ_ACTIONS = ["s3:GetObject", "s3:GetObjectVersion"]
+
+
 def _shared_statements(args: LogArchiveArgs, bucket: str) -> list[dict]:
-    """TLS-only, auditor read and deletion deny: the same on both buckets."""
+    """TLS-only, auditor read, the auditor-only read deny and the deletion deny: the same on both buckets."""
     bucket_arn, objects_arn = _arn(args, bucket), _arn(args, bucket, "/*")
     statements: list[dict] = [{
         # S3.5 / CIS 2.1.1, PCI DSS 4.2.1: plain-HTTP requests are refused for every principal.
@@ -72,11 +79,34 @@ def _shared_statements(args: LogArchiveArgs, bucket: str) -> list[dict]:
     }]
     if args.auditor_role_arns:
         statements.append({
+            # Earlier versions too (s3:GetObjectVersion, s3:ListBucketVersions): comparing an
+            # overwritten log file with its original is how tampering is investigated.
             "Sid": "AllowAuditorRead",
             "Effect": "Allow",
             "Principal": {"AWS": list(args.auditor_role_arns)},
-            "Action": ["s3:GetObject", "s3:ListBucket"],
+            "Action": ["s3:GetObject", "s3:GetObjectVersion", "s3:ListBucket", "s3:ListBucketVersions"],
             "Resource": [bucket_arn, objects_arn],
+        })
+    if args.reads_limited_to_auditors:
+        readers = list(args.auditor_role_arns) + ([args.break_glass_role_arn] if args.break_glass_role_arn
+                                                  else [])
+        statements.append({
+            # PCI DSS 10.3.1: an Allow only adds readers; any principal of the account whose IAM policy
+            # grants s3:GetObject could still read. This deny removes every reader but the named roles.
+            # aws:PrincipalArn is the role's ARN for its sessions (IAM User Guide, "AWS global condition
+            # context keys"); AWS services carry no aws:PrincipalArn, hence aws:PrincipalIsAWSService, as
+            # in AWS's data-perimeter examples. Only object reads are denied: the deployer keeps every
+            # bucket-level permission (policy, lifecycle, versioning), so it is never locked out, and
+            # CloudTrail and S3 server access logging only write.
+            "Sid": "DenyLogReadsExceptAuditors",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": READ_ACTIONS,
+            "Resource": objects_arn,
+            "Condition": {
+                "ArnNotLike": {"aws:PrincipalArn": readers},
+                "BoolIfExists": {"aws:PrincipalIsAWSService": "false"},
+            },
         })
     deny_delete: dict = {
         # Object deletions only: the deploying principal keeps control of the policy and lifecycle,

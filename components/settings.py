@@ -348,6 +348,31 @@ def _read_https_endpoints(r: _Reader, key: str) -> list[str]:
     return value
 
 
+def _check_readers(r: _Reader, auditors: list[str], break_glass: str, account_id: str,
+                   req: profiles.Requirements | None) -> None:
+    """The auditor and break-glass roles belong to the stack's account, and a profile that limits reads to
+    named auditors has at least one.
+
+    A role of another account is refused rather than half-granted: the key policy lets only this
+    account's roles decrypt (``kms:CallerAccount``), and the policy pack fails any bucket-policy grant to
+    another account, so such an auditor could never read the logs.
+    """
+    named = [("auditorRoleArns", v, auditors) for v in auditors]
+    named += [("breakGlassRoleArn", break_glass, break_glass)] if break_glass else []
+    for key, value, shown in named:
+        match = _ROLE_ARN_PARTS.match(value)
+        account = match["account"] if match else None
+        if account is not None and account != account_id:
+            r.fail(f"{_key(key)} = {_show(shown)} names {_show(value)}, a role of account {account}; "
+                   f"allowed: roles of this stack's account {account_id} (the log key and bucket grant "
+                   f"nothing to another account, so that role could not read the logs)")
+    if req is not None and req.auditor_only_reads and not auditors:
+        by = ", ".join(_profiles_with(req, "auditor_only_reads"))
+        r.fail(f"{_key('auditorRoleArns')} = [] leaves nobody to read the logs, and {by} denies reads to "
+               f"every other principal (PCI DSS v4.0.1 10.3.1); list at least one IAM role ARN of account "
+               f"{account_id}")
+
+
 def _check_names(r: _Reader, key: str, values: list[str], pattern: re.Pattern[str], what: str) -> None:
     for value in values:
         if not pattern.match(value):
@@ -706,6 +731,7 @@ def load(config: pulumi.Config | None = None) -> Settings:
     if problem:
         r.fail(f"{_key('breakGlassRoleArn')} = {_show(break_glass)} {problem}; or use \"\" so that "
                f"nobody may delete log objects")
+    _check_readers(r, auditors, break_glass, identity.account_id, req)
 
     # --- alarms -------------------------------------------------------------------------------
     emails = r.strings("alarmEmails")

@@ -24,6 +24,7 @@ import difflib
 import json
 import os
 import queue
+import shutil
 import signal
 import socket
 import subprocess
@@ -209,6 +210,8 @@ def parse_policy_config(data: Any, source: str) -> dict[str, tuple[str | None, d
                     f"{source}: parsing enforcement level for \"{name}\": {json.dumps(level)} is not a valid "
                     f"enforcement level; use one of {', '.join(LEVELS)}"
                 )
+            if level is None and not props:
+                continue  # the engine drops an entry with neither a level nor properties
             result[name] = (level, props)
         else:
             raise PolicyError(
@@ -219,33 +222,31 @@ def parse_policy_config(data: Any, source: str) -> dict[str, tuple[str | None, d
 
 
 def _apply(result: dict[str, PolicyConfig], given: dict[str, tuple[str | None, dict[str, Any]]]) -> None:
-    """The engine's applyConfig: "all" sets every level, then each policy's own entry wins."""
+    """The engine's applyConfig (pkg/resource/analyzer/config.go): "all" with a level sets every
+    policy's level; then every entry, "all" and names the pack does not have included, is merged in
+    by name. An entry for a name without a level keeps the level it has, or none ("")."""
     all_level = given.get("all", (None, {}))[0]
     if all_level:
         for cfg in result.values():
             cfg.enforcement_level = all_level
     for name, (level, props) in given.items():
-        if name == "all" or name not in result:
-            continue
+        current = result.get(name)
+        if current is None:
+            current = result[name] = PolicyConfig("", {})
         if level:
-            result[name].enforcement_level = level
-        result[name].properties.update(props)
+            current.enforcement_level = level
+        current.properties.update(props)
 
 
 def reconcile_config(pack: PackInfo, user_config: dict[str, tuple[str | None, dict[str, Any]]],
                      source: str = "policy pack config") -> dict[str, PolicyConfig]:
     """Schema defaults, then the pack's initial config, then the user's; then validation.
 
-    Unknown policy names are an error here (the engine ignores them silently, which hides typos in a
-    compliance profile). Raises ``PolicyError`` with one line per problem, as the CLI reports them.
+    As in the engine, a name the pack does not have is carried through to ``Configure`` (the
+    pulumi-policy SDK ignores it): with a level it is harmless, without one ``Configure`` fails with
+    ``invalid enforcement level ""``. Raises ``PolicyError`` with one line per validation problem,
+    as the CLI reports them.
     """
-    unknown = sorted(n for n in user_config if n != "all" and pack.policy(n) is None)
-    if unknown:
-        known = ", ".join(p.name for p in pack.policies)
-        raise PolicyError("\n".join(
-            f"error: validating policy config: {pack.name} {pack.version}  {name}: no such policy in the "
-            f"pack ({source}); known policies: {known}" for name in unknown
-        ))
     result: dict[str, PolicyConfig] = {}
     for policy in pack.policies:
         defaults = {}
@@ -395,6 +396,12 @@ def pack_info_from_proto(info: analyzer_pb2.AnalyzerInfo, path: Path, display_pa
     )
 
 
+def _to_struct(values: dict[str, Any]) -> struct_pb2.Struct:
+    result = struct_pb2.Struct()
+    result.update(values)
+    return result
+
+
 def _unused_port() -> int:
     """An engine address to pass along; the Python policy host ignores it, as the CLI's does not."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
@@ -453,6 +460,26 @@ def terminate_live_processes(grace: float = 2.0) -> None:
             os.waitpid(pid, 0)
 
 
+def pack_interpreter(pack_dir: str | Path) -> list[str]:
+    """The interpreter the Pulumi CLI starts a Python pack with. The CLI passes each runtime option of
+    ``PulumiPolicy.yaml`` to its ``pulumi-analyzer-policy-python`` launcher as ``-<name>=<value>``
+    (analyzer_plugin.go, NewPolicyAnalyzer); with ``virtualenv`` the launcher runs that virtualenv's
+    ``python`` (relative to the pack directory), without it ``python3`` from PATH."""
+    pack_dir = Path(pack_dir)
+    try:
+        meta = yaml.safe_load((pack_dir / "PulumiPolicy.yaml").read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        meta = None
+    runtime = meta.get("runtime") if isinstance(meta, dict) else None
+    options = runtime.get("options") if isinstance(runtime, dict) else None
+    virtualenv = options.get("virtualenv") if isinstance(options, dict) else None
+    if virtualenv:
+        venv = Path(virtualenv) if Path(virtualenv).is_absolute() else pack_dir / virtualenv
+        scripts = "Scripts" if os.name == "nt" else "bin"
+        return [str(venv / scripts / ("python.exe" if os.name == "nt" else "python"))]
+    return [shutil.which("python3") or "python3"]
+
+
 class PolicyPackProcess:
     """One running policy pack; use as a context manager so the process always ends."""
 
@@ -475,6 +502,7 @@ class PolicyPackProcess:
         self._stdout_lines: list[str] = []
         self._first_line: queue.Queue[str] = queue.Queue()
         self._spawned_at = 0.0
+        self._policy_names: list[str] = []
 
     # -- lifecycle --------------------------------------------------------------------------------
 
@@ -515,7 +543,12 @@ class PolicyPackProcess:
             "PYTHONUNBUFFERED": "1",
         })
         self._stderr = tempfile.TemporaryFile(mode="w+b")
-        args = [sys.executable, "-u", "-m", "pulumi.policy", f"127.0.0.1:{_unused_port()}", str(self.path)]
+        # The interpreter the CLI would use when it exists (the pack's virtualenv, set up as the README
+        # says); otherwise this one, which has the preview's pinned requirements.
+        interpreter = pack_interpreter(self.path)[0]
+        if not (Path(interpreter).parent.parent / "pyvenv.cfg").exists():
+            interpreter = sys.executable
+        args = [interpreter, "-u", "-m", "pulumi.policy", f"127.0.0.1:{_unused_port()}", str(self.path)]
         self.process = subprocess.Popen(
             args, cwd=self.path, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
             stderr=self._stderr,
@@ -631,9 +664,13 @@ class PolicyPackProcess:
     def _call(self, method: str, request: Any) -> Any:
         assert self.stub is not None, "start() first"
         try:
-            return getattr(self.stub, method)(request)
+            return getattr(self.stub, method)(request, timeout=self.timeout)
         except grpc.RpcError as exc:
             code = exc.code() if hasattr(exc, "code") else None
+            if code == grpc.StatusCode.DEADLINE_EXCEEDED:
+                raise PolicyError(
+                    f"policy pack {self.display_path} did not answer {method} within {self.timeout:g}s"
+                    f"{self._stderr_tail()}") from None
             details = exc.details() if hasattr(exc, "details") else str(exc)
             raise PolicyError(
                 f"policy pack {self.display_path}: {method} failed ({code.name if code else 'error'}): "
@@ -642,15 +679,24 @@ class PolicyPackProcess:
 
     def get_info(self) -> PackInfo:
         info = self._call("GetAnalyzerInfo", empty_pb2.Empty())
-        return pack_info_from_proto(info, self.path, self.display_path)
+        pack = pack_info_from_proto(info, self.path, self.display_path)
+        self._policy_names = [p.name for p in pack.policies]
+        return pack
 
-    def configure(self, config: dict[str, PolicyConfig]) -> None:
+    def configure(self, config: dict[str, PolicyConfig], pack_name: str = "") -> None:
+        """``Configure`` as the engine's analyzer plugin sends it: every entry with its level and a
+        properties Struct, empty when the policy has none (``structpb.NewStruct(nil)``)."""
         request = analyzer_pb2.ConfigureAnalyzerRequest()
         for name, cfg in config.items():
+            if cfg.enforcement_level not in _LEVEL_TO_PROTO:
+                raise PolicyError(
+                    f"configuring policy pack \"{pack_name}\" at \"{self.display_path}\": invalid "
+                    f"enforcement level {json.dumps(cfg.enforcement_level)} (the entry \"{name}\" has no "
+                    "enforcementLevel and the pack has no policy of that name to take one from)"
+                )
             entry = request.policyConfig[name]
             entry.enforcementLevel = _LEVEL_TO_PROTO[cfg.enforcement_level]
-            if cfg.properties:
-                entry.properties.update(cfg.properties)
+            entry.properties.CopyFrom(_to_struct(cfg.properties))
         self._call("Configure", request)
 
     def configure_stack(self) -> None:
@@ -661,7 +707,7 @@ class PolicyPackProcess:
         )
         assert self.stub is not None
         try:
-            self.stub.ConfigureStack(request)
+            self.stub.ConfigureStack(request, timeout=self.timeout)
         except grpc.RpcError as exc:
             if exc.code() != grpc.StatusCode.UNIMPLEMENTED:
                 raise PolicyError(
@@ -670,8 +716,9 @@ class PolicyPackProcess:
     def analyze(self, request: analyzer_pb2.AnalyzeRequest) -> analyzer_pb2.AnalyzeResponse:
         return self._call("Analyze", request)
 
-    def analyze_many(self, records: list[ResourceRecord],
-                     window: int = 4) -> list[analyzer_pb2.AnalyzeResponse]:
+    def analyze_many(self, records: list[ResourceRecord], window: int = 4,
+                     providers: dict[str, ResourceRecord] | None = None
+                     ) -> list[analyzer_pb2.AnalyzeResponse]:
         """``Analyze`` for each record, responses in record order. Up to ``window`` calls are in
         flight at once, as the engine's parallel steps do; the SDK serves them on 4 threads."""
         assert self.stub is not None, "start() first"
@@ -685,13 +732,17 @@ class PolicyPackProcess:
             except grpc.RpcError as exc:
                 for other in pending:
                     other.cancel()
+                if exc.code() == grpc.StatusCode.DEADLINE_EXCEEDED:
+                    raise PolicyError(
+                        f"policy pack {self.display_path} did not answer Analyze within {self.timeout:g}s"
+                        f"{self._stderr_tail()}") from None
                 raise PolicyError(
                     f"policy pack {self.display_path}: Analyze failed ({exc.code().name}): "
                     f"{exc.details()}{self._stderr_tail()}"
                 ) from None
 
         for record in records:
-            pending.append(self.stub.Analyze.future(analyze_request(record)))
+            pending.append(self.stub.Analyze.future(analyze_request(record, providers), timeout=self.timeout))
             if len(pending) >= window:
                 collect()
         while pending:
@@ -720,56 +771,77 @@ def _options(record: ResourceRecord) -> analyzer_pb2.AnalyzerResourceOptions:
     )
 
 
-def _provider(record: ResourceRecord) -> analyzer_pb2.AnalyzerProviderResource | None:
-    """A minimal provider: its type and name from the reference, no properties (the mock runtime
-    registers no default providers, so there are none to send)."""
+def _provider(record: ResourceRecord, providers: dict[str, ResourceRecord] | None = None
+              ) -> analyzer_pb2.AnalyzerProviderResource | None:
+    """The resource's provider as the engine sends it (step_generator.go, getProviderResource): type,
+    URN, name and the provider's inputs -- for a default provider, the stack's config in the
+    provider's namespace (``region`` and the rest of ``aws:``) and its ``version``."""
     if not record.provider:
         return None
-    urn = record.provider.split("::")
-    if len(urn) < 4:
-        return None
     ref_urn = record.provider.rsplit("::", 1)[0] if record.provider.count("::") > 3 else record.provider
+    if ref_urn.count("::") < 3:
+        return None
     name = ref_urn.rsplit("::", 1)[-1]
     ptype = ref_urn.split("::")[-2].split("$")[-1]
-    return analyzer_pb2.AnalyzerProviderResource(type=ptype, urn=ref_urn, name=name)
+    provider = analyzer_pb2.AnalyzerProviderResource(type=ptype, urn=ref_urn, name=name)
+    known = (providers or {}).get(ref_urn)
+    if known is not None:
+        provider.properties.CopyFrom(known.properties)
+    return provider
 
 
-def analyze_request(record: ResourceRecord) -> analyzer_pb2.AnalyzeRequest:
+def analyze_request(record: ResourceRecord,
+                    providers: dict[str, ResourceRecord] | None = None) -> analyzer_pb2.AnalyzeRequest:
+    """``Analyze`` for one registration: its inputs, options and provider (analyzer_plugin.go, Analyze)."""
     request = analyzer_pb2.AnalyzeRequest(
         type=record.type, urn=record.urn, name=record.name, options=_options(record),
     )
     request.properties.CopyFrom(record.properties)
-    provider = _provider(record)
+    provider = _provider(record, providers)
     if provider is not None:
         request.provider.CopyFrom(provider)
     return request
 
 
-def stack_resource(record: ResourceRecord) -> analyzer_pb2.AnalyzerResource:
+def stack_resource(record: ResourceRecord, providers: dict[str, ResourceRecord] | None = None,
+                   outputs: dict[str, Any] | None = None) -> analyzer_pb2.AnalyzerResource:
+    """One resource of ``AnalyzeStack``. The engine sends each resource's outputs there ("AnalyzeStack
+    is called on the final outputs of each resource"): a preview of a create has its inputs echoed,
+    a ``same`` step the stored outputs, a component its registered outputs, the Stack its exports."""
     resource = analyzer_pb2.AnalyzerResource(
         type=record.type, urn=record.urn, name=record.name, options=_options(record),
         parent=record.parent or "", dependencies=record.dependencies,
     )
-    resource.properties.CopyFrom(record.properties)
+    props = outputs if outputs is not None else record.outputs
+    if props is None:
+        resource.properties.CopyFrom(record.properties)
+    else:
+        resource.properties.update(props)
     for key, urns in record.property_dependencies.items():
         resource.propertyDependencies[key].urns.extend(urns)
-    provider = _provider(record)
+    provider = _provider(record, providers)
     if provider is not None:
         resource.provider.CopyFrom(provider)
     return resource
 
 
-def _root_stack_resource(run: ProgramRun) -> analyzer_pb2.AnalyzerResource:
-    name = f"{run.project.name}-{run.stack}"
-    return analyzer_pb2.AnalyzerResource(
-        type="pulumi:pulumi:Stack", urn=run.stack_urn, name=name, properties=struct_pb2.Struct(),
-        options=analyzer_pb2.AnalyzerResourceOptions(),
-    )
-
-
 # --------------------------------------------------------------------------------------------------
 # The whole policy step of a preview
 # --------------------------------------------------------------------------------------------------
+
+def _analyzed_records(run: ProgramRun) -> list[ResourceRecord]:
+    records = run.analyzed_records()
+    if run.stack_record is None:  # a run assembled by hand (benchmarks): the Stack is still there
+        stack = ResourceRecord(
+            urn=run.stack_urn, type="pulumi:pulumi:Stack", name=f"{run.project.name}-{run.stack}",
+            custom=False, parent=None, inputs={}, properties=struct_pb2.Struct(), dependencies=[],
+            property_dependencies={}, protect=False, provider=None, delete_before_replace=None,
+            ignore_changes=[], additional_secret_outputs=[], retain_on_delete=False, source_file=None,
+            source_line=None,
+        )
+        records.insert(0, stack)
+    return records
+
 
 def _diagnostic(pack: PackInfo, d: analyzer_pb2.AnalyzeDiagnostic, urn: str,
                 by_urn: dict[str, ResourceRecord], stack_name: str, stack_urn: str) -> Diagnostic:
@@ -824,13 +896,17 @@ def run_policy_pack(run: ProgramRun, pack_dir: str | Path, config_file: str | Pa
         pack = pack_process.get_info()
         source = str(config_file) if config_file else "policy pack config"
         config = reconcile_config(pack, user_config, source)
-        pack_process.configure(config)
+        pack_process.configure(config, pack.name)
         pack_process.configure_stack()
         result = PackResult(pack=pack, config=config, config_file=str(config_file) if config_file else None)
-        by_urn = {r.urn: r for r in run.resources}
+        records = _analyzed_records(run)
+        by_urn = {r.urn: r for r in records}
+        providers = {r.urn: r for r in records if r.type.startswith("pulumi:providers:")}
         stack_name = f"{run.project.name}-{run.stack}"
-        custom = [r for r in run.resources if r.custom]
-        for record, response in zip(custom, pack_process.analyze_many(custom), strict=True):
+        # As the engine: Analyze for every registration (the Stack, default providers, components and
+        # custom resources), each with its inputs and its provider's inputs.
+        for record, response in zip(records, pack_process.analyze_many(records, providers=providers),
+                                    strict=True):
             result.analyzed += 1
             for d in response.diagnostics:
                 # The engine attributes a diagnostic without a URN to the resource it analyzed.
@@ -839,8 +915,13 @@ def run_policy_pack(run: ProgramRun, pack_dir: str | Path, config_file: str | Pa
             for na in response.not_applicable:
                 result.not_applicable.append(NotApplicable(pack.name, na.policy_name, record.urn, na.reason))
         stack_request = analyzer_pb2.AnalyzeStackRequest()
-        stack_request.resources.append(_root_stack_resource(run))
-        stack_request.resources.extend(stack_resource(r) for r in run.resources)
+        for record in records:
+            outputs = None
+            if record.type == "pulumi:pulumi:Stack":
+                outputs = dict(run.outputs)
+            elif not record.custom:
+                outputs = run.registered_outputs.get(record.urn, {})
+            stack_request.resources.append(stack_resource(record, providers, outputs))
         result.stack_resources = len(stack_request.resources)
         response = pack_process.analyze_stack(stack_request)
         for d in response.diagnostics:
@@ -856,7 +937,7 @@ def run_policy_pack(run: ProgramRun, pack_dir: str | Path, config_file: str | Pa
 __all__ = [
     "Diagnostic", "LEVELS", "NotApplicable", "PackInfo", "PackResult", "PolicyConfig", "PolicyError",
     "PolicyInfo", "PolicyPackProcess", "analyze_request", "launch_pack", "load_policy_config_file",
-    "pack_info_from_proto", "parse_policy_config",
+    "pack_info_from_proto", "pack_interpreter", "parse_policy_config",
     "reconcile_config",
     "run_policy_pack", "stack_resource",
 ]

@@ -33,12 +33,13 @@ import pulumi
 from .analyzer import PolicyError, launch_pack, run_policy_pack, terminate_live_processes
 from .project import ProjectError, load_project, load_stack_config
 from .render import FORMATS, PreviewReport, make_stable, policy_summary, program_logs, render
-from .runner import run_program
+from .runner import DEFAULT_PROGRAM_TIMEOUT, ProgramTimeout, run_program
+from .state import StateError, load_state
 
 EXIT_OK, EXIT_MANDATORY, EXIT_ERROR = 0, 1, 2
 # 128 + the signal number, as a shell reports a process a signal ended.
 SIGNAL_EXIT_CODES = {signal.SIGINT: 130, signal.SIGTERM: 143, signal.SIGHUP: 129}
-PACK_TIMEOUT_MAX = 3600.0
+TIMEOUT_MAX = 3600.0
 
 
 def _on_signal(signum: int, _frame: object) -> None:
@@ -59,16 +60,17 @@ def install_signal_handlers() -> None:
         signal.signal(sig, _on_signal)
 
 
-def _pack_timeout(text: str) -> float:
-    """--pack-timeout: seconds, above 0 and at most an hour (inf, nan, 0 and negatives are refused)."""
+def _seconds(text: str) -> float:
+    """--pack-timeout, --program-timeout: seconds, above 0 and at most an hour (inf, nan, 0 and
+    negatives are refused)."""
     try:
         value = float(text)
     except ValueError:
         value = math.nan
-    if not (math.isfinite(value) and 0 < value <= PACK_TIMEOUT_MAX):
+    if not (math.isfinite(value) and 0 < value <= TIMEOUT_MAX):
         raise argparse.ArgumentTypeError(
             f"{text!r} is not a usable number of seconds; use a number above 0 and at most "
-            f"{PACK_TIMEOUT_MAX:.0f}")
+            f"{TIMEOUT_MAX:.0f}")
     return value
 
 
@@ -100,9 +102,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", metavar="FILE", help="write the report here instead of stdout")
     p.add_argument("--repo-root", metavar="DIR",
                    help="root that report paths are relative to (default: the enclosing git checkout)")
-    p.add_argument("--pack-timeout", type=_pack_timeout, default=60.0, metavar="SECONDS",
-                   help=f"how long a policy pack may take to start, above 0 and at most "
-                        f"{PACK_TIMEOUT_MAX:.0f} (default: 60)")
+    p.add_argument("--pack-timeout", type=_seconds, default=60.0, metavar="SECONDS",
+                   help=f"how long a policy pack may take to start or to answer one call, above 0 and at "
+                        f"most {TIMEOUT_MAX:.0f} (default: 60)")
+    p.add_argument("--program-timeout", type=_seconds, default=DEFAULT_PROGRAM_TIMEOUT, metavar="SECONDS",
+                   help=f"how long the program may run, above 0 and at most {TIMEOUT_MAX:.0f} "
+                        f"(default: {DEFAULT_PROGRAM_TIMEOUT:g})")
+    p.add_argument("--state", metavar="FILE",
+                   help="a `pulumi stack export` of the stack: plan same/update/replace/delete against it")
     p.add_argument("--no-durations", action="store_true",
                    help="report every duration as 0, so that identical runs give identical bytes")
     return parser
@@ -196,7 +203,8 @@ def preview(args: argparse.Namespace) -> int:
                 f"{project.stack_config_dir} (stacks with a file: {known})"
             )
         stack_config = load_stack_config(project, args.stack, overrides)
-    except ProjectError as exc:
+        state = load_state(_under(base, args.state)) if args.state else None
+    except (ProjectError, StateError) as exc:
         return _early_error(str(exc), args.format, args.output, args.stack)
     except ValueError as exc:  # a file that is not UTF-8, a number too long to convert
         return _early_error(f"could not read the project or stack {args.stack!r} in {base}: {exc}",
@@ -210,7 +218,8 @@ def preview(args: argparse.Namespace) -> int:
     try:
         # The program's own prints must never corrupt a machine-readable report on stdout.
         with contextlib.redirect_stdout(sys.stderr):
-            run = run_program(project.directory, args.stack, preview=True, stack_config=stack_config)
+            run = run_program(project.directory, args.stack, preview=True, stack_config=stack_config,
+                              state=state, timeout=args.program_timeout)
         # Registrations complete in an order that varies between runs; the packs and every report see
         # them in program order instead.
         make_stable(run)
@@ -236,6 +245,13 @@ def preview(args: argparse.Namespace) -> int:
         for process in processes:
             process.close()
 
+    if isinstance(run.error, ProgramTimeout):
+        # The program's thread is stuck and the SDK's worker threads would hold the interpreter at
+        # exit: report once and leave at once.
+        print(f"error: {run.error}", file=sys.stderr)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(EXIT_ERROR)
     if report.error and args.format == "text":
         # As the CLI: a policy-config or pack error stops everything before any preview output.
         print(report.error, file=sys.stderr)

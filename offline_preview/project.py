@@ -7,6 +7,11 @@ the type the project declares, and hands the program a flat map of ``namespace:k
 'integer'", "Stack 'dev' is missing configuration value 'x'"), so that a program sees exactly the
 config it would see under ``pulumi preview``.
 
+Both files are parsed as the CLI parses them (Go's yaml.v3, YAML 1.2 core schema): ``yes``, ``no``,
+``on`` and ``off`` are strings, not booleans, and ``017`` is the integer 17. Every scalar then
+reaches the type check and the program as text (``createConfigValue``: ``fmt.Sprintf("%v", v)``), so a
+string key set to ``123`` is the string "123" and a boolean key set to ``yes`` fails.
+
 What it does not reproduce: ESC environments, and decryption of ``secure:`` values. A secure value
 reaches the program as the placeholder ``[secret]`` and its key is marked secret, so that
 ``Config.get_secret`` yields a secret output and nothing is ever decrypted.
@@ -25,6 +30,39 @@ import yaml
 SECRET_PLACEHOLDER = "[secret]"
 _PROJECT_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
 _SIMPLE_TYPES = ("string", "integer", "boolean", "array")
+
+
+class _Yaml12Loader(yaml.SafeLoader):
+    """PyYAML's safe loader with the YAML 1.2 core schema's implicit types instead of YAML 1.1's."""
+
+
+_Yaml12Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers
+            if tag not in ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float",
+                           "tag:yaml.org,2002:null")]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Yaml12Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:null", re.compile(r"^(?:~|null|Null|NULL|)$"), ["~", "n", "N", ""])
+_Yaml12Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
+_Yaml12Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:int", re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$"), list("-+0123456789"))
+_Yaml12Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)"
+               r"|\.(?:nan|NaN|NAN))$"),
+    list("-+.0123456789"))
+
+
+def _construct_int(loader: yaml.SafeLoader, node: yaml.Node) -> int:
+    text = loader.construct_scalar(node)
+    if text.startswith(("0o", "0x")):
+        return int(text, 0)
+    return int(text, 10)
+
+
+_Yaml12Loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
 
 
 class ProjectError(Exception):
@@ -72,7 +110,7 @@ def _load_yaml(path: Path) -> Any:
     except OSError as exc:
         raise ProjectError(f"could not read {path}: {exc.strerror}") from None
     try:
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=_Yaml12Loader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
@@ -153,32 +191,48 @@ def _type_name(typ: str, items: dict[str, Any] | None) -> str:
     return typ
 
 
+def _scalar(value: Any) -> bool:
+    return not isinstance(value, (list, dict)) and value is not None
+
+
 def _matches(typ: str, items: dict[str, Any] | None, value: Any) -> bool:
-    """The CLI's ValidateConfigValue: strings in the stack file may spell integers and booleans."""
+    """The CLI's ValidateConfigValue (sdk/go/common/workspace/project.go). A stack value that is a
+    scalar reaches it as text: "string" takes any scalar, "integer" text that Go's ``strconv.Atoi``
+    reads, "boolean" exactly "true" or "false". An array's items are checked as decoded JSON."""
     if typ == "string":
-        return isinstance(value, str)
+        return _scalar(value)
     if typ == "integer":
-        if isinstance(value, bool):
-            return False
-        if isinstance(value, int):
-            return True
-        return isinstance(value, str) and re.fullmatch(r"[+-]?\d+", value) is not None
+        if isinstance(value, float) and value.is_integer():
+            return True  # an array item decoded from JSON (not verified against the engine)
+        return _scalar(value) and re.fullmatch(r"[+-]?[0-9]+", _to_config_string(value)) is not None
     if typ == "boolean":
-        return isinstance(value, bool) or value in ("true", "false")
+        return _scalar(value) and _to_config_string(value) in ("true", "false")
     if typ == "array":
-        if not isinstance(value, list):
+        if not isinstance(value, list) or not items:
             return False
-        if not items:
-            return True
-        return all(_matches(items.get("type", ""), items.get("items"), v) for v in value)
+        return all(_item_matches(items.get("type", ""), items.get("items"), v) for v in value)
     return True
 
 
+def _item_matches(typ: str, items: dict[str, Any] | None, value: Any) -> bool:
+    """An array item keeps its JSON type: a number is not a string item."""
+    if typ == "string":
+        return isinstance(value, str)
+    if typ == "integer":
+        return (isinstance(value, int) and not isinstance(value, bool)) or (
+            isinstance(value, str) and re.fullmatch(r"[+-]?[0-9]+", value) is not None)
+    return _matches(typ, items, value)
+
+
 def _to_config_string(value: Any) -> str:
-    """How the CLI hands a value to the program: scalars as text, the rest as JSON."""
+    """How the CLI hands a value to the program: scalars as Go's ``%v`` prints them, the rest as JSON."""
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, (int, float, str)):
+    if isinstance(value, float):
+        if value.is_integer() and abs(value) < 1e21:
+            return str(int(value))
+        return repr(value)
+    if isinstance(value, (int, str)):
         return str(value)
     return json.dumps(value, separators=(",", ":"))
 

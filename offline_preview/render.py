@@ -66,6 +66,15 @@ class PreviewReport:
     def resource_count(self) -> int:
         return len(self.run.resources) + 1  # the stack itself is created too
 
+    @property
+    def step_counts(self) -> dict[str, int]:
+        """Resources per step (create, same, update, replace, delete), the stack included."""
+        counts: dict[str, int] = {}
+        ops = [self.run.stack_op, *(r.op for r in self.run.resources), *("delete" for _ in self.run.deleted)]
+        for op in ops:
+            counts[op] = counts.get(op, 0) + 1
+        return counts
+
     def relative(self, path: str | Path | None) -> str | None:
         """``path`` relative to the repo root (POSIX form), or None when it lies outside it."""
         if not path:
@@ -343,7 +352,7 @@ def tree_rows(report: PreviewReport) -> list[tuple[str, str, str, str]]:
     for kids in children.values():
         kids.sort(key=_sibling_key)
     stack_info = "1 error" if run.error is not None else ""
-    rows = [("pulumi:pulumi:Stack", report.stack_name, "create", stack_info)]
+    rows = [("pulumi:pulumi:Stack", report.stack_name, run.stack_op, stack_info)]
 
     def walk(urn: str, indent: str) -> None:
         kids = children.get(urn, [])
@@ -351,11 +360,26 @@ def tree_rows(report: PreviewReport) -> list[tuple[str, str, str, str]]:
             last = i == len(kids) - 1
             branch = "└─ " if last else "├─ "
             info = "[protect]" if child.protect else ""
-            rows.append((indent + branch + display_type(child.type), child.name, "create", info))
+            rows.append((indent + branch + display_type(child.type), child.name, child.op, info))
             walk(child.urn, indent + ("   " if last else "│  "))
 
     walk(run.stack_urn, "")
+    rows += [(display_type(d.type), d.urn.rsplit("::", 1)[-1], "delete", "") for d in run.deleted]
     return rows
+
+
+# The CLI's step symbols (pkg/display: OpSame is blank, OpUpdate "~", OpReplace "+-", OpDelete "-").
+_OP_SYMBOL = {"create": " +   ", "same": "     ", "update": " ~   ", "replace": " +-  ", "delete": " -   "}
+_OP_SUMMARY = (("create", "+", "to create"), ("update", "~", "to update"), ("delete", "-", "to delete"),
+               ("replace", "+-", "to replace"))
+
+
+def _resource_summary(report: PreviewReport) -> list[str]:
+    counts = report.step_counts
+    lines = [f"    {sym} {counts[op]} {label}" for op, sym, label in _OP_SUMMARY if counts.get(op)]
+    if counts.get("same"):
+        lines.append(f"    {counts['same']} unchanged")
+    return lines
 
 
 def render_tree(report: PreviewReport) -> list[str]:
@@ -363,13 +387,13 @@ def render_tree(report: PreviewReport) -> list[str]:
     type_w = max(len("Type"), *(len(r[0]) for r in rows)) + 2
     name_w = max(len("Name"), *(len(r[1]) for r in rows)) + 2
     has_info = any(r[3] for r in rows)
-    plan_w = len("create") + 5
+    plan_w = len("replace") + 4
     header = "     " + "Type".ljust(type_w) + "Name".ljust(name_w) + ("Plan".ljust(plan_w) + "Info"
                                                                         if has_info else "Plan")
     lines = [header.rstrip()]
     for typ, name, plan, info in rows:
         plan_info = plan.ljust(plan_w) + info if info else plan
-        line = " +   " + typ.ljust(type_w) + name.ljust(name_w) + plan_info
+        line = _OP_SYMBOL.get(plan, " +   ") + typ.ljust(type_w) + name.ljust(name_w) + plan_info
         lines.append(line.rstrip())
     return lines
 
@@ -452,7 +476,7 @@ def render_text(report: PreviewReport) -> str:
     for section in (render_policies(report), _diagnostic_lines(report), render_outputs(report)):
         if section:
             lines += [""] + section
-    lines += ["", "Resources:", f"    + {report.resource_count} to create", ""]
+    lines += ["", "Resources:", *_resource_summary(report), ""]
     if report.error:
         lines.append(report.error)
     lines.append(policy_summary(report))
@@ -467,19 +491,22 @@ def to_json(report: PreviewReport) -> dict[str, Any]:
     run = report.run
     resources = [{
         "urn": run.stack_urn, "type": "pulumi:pulumi:Stack", "name": report.stack_name, "custom": False,
-        "parent": None, "plan": "create",
+        "parent": None, "plan": run.stack_op,
     }]
     for r in run.resources:
         rel = report.relative(r.source_file)
         resources.append({
             "urn": r.urn, "type": r.type, "name": r.name, "custom": r.custom, "parent": r.parent,
-            "plan": "create", "protect": r.protect, "provider": r.provider,
+            "plan": r.op, "protect": r.protect, "provider": r.provider,
             "dependencies": r.dependencies, "property_dependencies": r.property_dependencies,
             "ignore_changes": r.ignore_changes, "delete_before_replace": r.delete_before_replace,
             "retain_on_delete": r.retain_on_delete, "additional_secret_outputs": r.additional_secret_outputs,
             "inputs": _json_value(r.inputs),
             "source": {"file": rel, "line": r.source_line} if rel else None,
         })
+    for d in run.deleted:  # stored resources the program no longer registers (--state)
+        resources.append({"urn": d.urn, "type": d.type, "name": d.urn.rsplit("::", 1)[-1], "custom": d.custom,
+                          "parent": d.parent, "plan": "delete", "protect": d.protect})
     diagnostics = []
     for d in _sorted_diagnostics(report.diagnostics):
         path, line = report.location(d.urn)
@@ -529,7 +556,7 @@ def to_json(report: PreviewReport) -> dict[str, Any]:
         "error": report.error,
         "program_error": program_error,
         "summary": {
-            "resources": {"create": report.resource_count},
+            "resources": report.step_counts,
             "mandatory": report.count("mandatory") + report.count("remediate"),
             "advisory": report.count("advisory"),
             "preview_unknown": sum(1 for d in report.diagnostics if d.preview_unknown),

@@ -14,11 +14,13 @@ input validation), and invokes beyond the few well-known ones answered by ``Offl
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import logging
 import os
 import runpy
 import sys
+import threading
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,13 +32,23 @@ import pulumi.runtime
 from google.protobuf import json_format, struct_pb2
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc
+from pulumi.runtime._callbacks import _CallbackServicer
+from pulumi.runtime.proto import resource_pb2
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
-from .project import Project, StackConfig, load_project, load_stack_config
+from .project import SECRET_PLACEHOLDER, Project, StackConfig, load_project, load_stack_config
+from .state import StackState, StoredResource, plan, planned_outputs
 
 UNKNOWN = rpc.UNKNOWN
 PLACEHOLDER_ACCOUNT_ID = "123456789012"
+DEFAULT_PROGRAM_TIMEOUT = 300.0
+# How long one transform callback may take before the registration fails.
+TRANSFORM_TIMEOUT = 60.0
+
+
+class ProgramTimeout(Exception):
+    """The program did not finish in time (it waits on something that never comes)."""
 
 
 @dataclass
@@ -61,6 +73,10 @@ class ResourceRecord:
     source_file: str | None
     source_line: int | None
     id: str | None = None
+    op: str = "create"  # the step: create, same, update, replace (``--state`` decides)
+    changed: list[str] = field(default_factory=list)  # input keys that differ from the state
+    outputs: dict[str, Any] | None = None  # what the step leaves as outputs (AnalyzeStack sees them)
+    version: str = ""
 
 
 @dataclass
@@ -78,6 +94,41 @@ class ProgramRun:
     logs: list[tuple[str, str]] = field(default_factory=list)
     error: BaseException | None = None
     error_traceback: str | None = None
+    state: StackState | None = None
+    # The Stack registration itself (its outputs are the exports), the default providers the engine
+    # would register, components' registered outputs, and stored resources no longer registered.
+    stack_record: ResourceRecord | None = None
+    default_providers: list[ResourceRecord] = field(default_factory=list)
+    registered_outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    deleted: list[StoredResource] = field(default_factory=list)
+
+    @property
+    def stack_op(self) -> str:
+        if self.state is not None and self.state.get(self.stack_urn) is not None:
+            return "same"
+        return "create"
+
+    def analyzed_records(self) -> list[ResourceRecord]:
+        """Every registration the engine sends through ``Analyze``, in registration order: the Stack,
+        each default provider before the first resource that uses it, components and custom
+        resources."""
+        records: list[ResourceRecord] = [self.stack_record] if self.stack_record else []
+        providers = {p.urn: p for p in self.default_providers}
+        for record in self.resources:
+            ref = (record.provider or "").rsplit("::", 1)[0]
+            provider = providers.pop(ref, None)
+            if provider is not None:
+                records.append(provider)
+            records.append(record)
+        return records
+
+    def record(self, urn: str) -> ResourceRecord | None:
+        if self.stack_record is not None and urn == self.stack_record.urn:
+            return self.stack_record
+        for record in (*self.default_providers, *self.resources):
+            if record.urn == urn:
+                return record
+        return None
 
     @property
     def stack_urn(self) -> str:
@@ -88,9 +139,15 @@ class ProgramRun:
         return [r for r in self.resources if r.type == type_]
 
 
-class OfflineMocks(pulumi_mocks.Mocks):
-    """Answers registrations the way a preview of a create does, and the common identity invokes.
+_step = threading.local()  # the plan of the registration being served on this thread
 
+
+class OfflineMocks(pulumi_mocks.Mocks):
+    """Answers registrations the way a preview does, and the common identity invokes.
+
+    A resource the state holds unchanged (``same``) gets its stored ID and outputs; an update
+    gets its stored ID and outputs with the new inputs laid over them; a create or replace echoes
+    its inputs, with what only the cloud can compute (IDs, ARNs, generated names) unknown.
     ``preview=False`` is for tests that want every output known: IDs are the logical names and
     ARNs are made up from the placeholder account.
     """
@@ -100,6 +157,10 @@ class OfflineMocks(pulumi_mocks.Mocks):
         self.region = region
 
     def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str | None, dict]:
+        step = getattr(_step, "value", None)
+        if step is not None and step[0] in ("same", "update") and step[1] is not None:
+            op, stored, inputs = step
+            return stored.id, _program_visible(planned_outputs(op, stored, inputs))
         state = dict(args.inputs)
         if self.run.preview:
             return None, state
@@ -126,10 +187,56 @@ class OfflineMocks(pulumi_mocks.Mocks):
         return {}
 
 
+def _program_visible(value: Any) -> Any:
+    """Stored outputs as the program may see them: a stored secret is ciphertext that cannot be
+    decrypted here, so it becomes a secret holding the placeholder, as secure config does."""
+    if isinstance(value, dict):
+        if value.get(rpc._special_sig_key) == rpc._special_secret_sig:
+            inner = SECRET_PLACEHOLDER if "ciphertext" in value else value.get("value", SECRET_PLACEHOLDER)
+            return {rpc._special_sig_key: rpc._special_secret_sig, "value": _program_visible(inner)}
+        return {k: _program_visible(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_program_visible(v) for v in value]
+    return value
+
+
+def _downgrade_resource_refs(value: Any) -> Any:
+    """A resource passed as an input becomes what the engine sends a provider that does not take
+    resource references (sdk/go/common/resource/plugin/rpc.go, MarshalPropertyValue): a custom
+    resource's ID (unknown while it is being created), else a component's URN."""
+    if isinstance(value, dict):
+        if value.get(rpc._special_sig_key) == rpc._special_resource_sig:
+            if "id" in value:
+                return value["id"] if value["id"] != "" else UNKNOWN
+            return value.get("urn", UNKNOWN)
+        return {k: _downgrade_resource_refs(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_downgrade_resource_refs(v) for v in value]
+    return value
+
+
+def _struct(value: dict[str, Any]) -> struct_pb2.Struct:
+    result = struct_pb2.Struct()
+    result.update(value)
+    return result
+
+
+def _callback(token: str) -> tuple[Any, asyncio.AbstractEventLoop] | None:
+    for servicer in _CallbackServicer._servicers:
+        fn = servicer._callbacks.get(token)
+        if fn is not None:
+            return fn, servicer._loop
+    return None
+
+
 class _RecordingMonitor(pulumi_mocks.MockMonitor):
     def __init__(self, mocks: OfflineMocks, run: ProgramRun) -> None:
         super().__init__(mocks)
         self.run = run
+        self._stack_transform_tokens: list[str] = []
+        self._transforms_by_urn: dict[str, list[str]] = {}
+        self._parents: dict[str, str] = {}
+        self._lock = threading.Lock()
 
     def make_urn(self, parent: str, type_: str, name: str) -> str:
         # The SDK's mock names only the direct parent's last type and keeps the root stack's; the
@@ -142,13 +249,153 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
         project = pulumi.get_project()
         return f"urn:pulumi:{pulumi.get_stack()}::{project}::{qualified}::{name}"
 
+    # -- transforms, as the engine's resource monitor runs them (source_eval.go, RegisterResource):
+    #    the resource's own, then each parent's up the chain, then the stack's, in registration order.
+
+    def RegisterStackTransform(self, request):  # noqa: N802 - gRPC method name
+        with self._lock:
+            self._stack_transform_tokens.append(request.token)
+        return super().RegisterStackTransform(request)
+
+    def _apply_transforms(self, request):
+        own = [cb.token for cb in request.transforms]
+        with self._lock:
+            tokens = list(own)
+            current = request.parent
+            while current:
+                tokens += self._transforms_by_urn.get(current, [])
+                current = self._parents.get(current, "")
+            tokens += self._stack_transform_tokens
+        if not tokens:
+            return request, own
+        request_copy = type(request)()
+        request_copy.CopyFrom(request)
+        request = request_copy
+        for token in tokens:
+            found = _callback(token)
+            if found is None:
+                raise RuntimeError(f"transform {token} of {request.type} {request.name!r} is not registered")
+            fn, loop = found
+            options = resource_pb2.TransformResourceOptions(
+                depends_on=list(request.dependencies), protect=request.protect,
+                ignore_changes=list(request.ignoreChanges), replace_on_changes=list(request.replaceOnChanges),
+                version=request.version, provider=request.provider, retain_on_delete=request.retainOnDelete,
+                additional_secret_outputs=list(request.additionalSecretOutputs),
+                plugin_download_url=request.pluginDownloadURL,
+            )
+            if request.deleteBeforeReplaceDefined:
+                options.delete_before_replace = request.deleteBeforeReplace
+            for key, ref in request.providers.items():
+                options.providers[key] = ref
+            transform_request = resource_pb2.TransformRequest(
+                type=request.type, name=request.name, custom=request.custom, parent=request.parent,
+                properties=request.object, options=options,
+            )
+            future = asyncio.run_coroutine_threadsafe(fn(transform_request.SerializeToString()), loop)
+            response = future.result(timeout=TRANSFORM_TIMEOUT)
+            if response.HasField("properties"):
+                request.object.CopyFrom(response.properties)
+            if response.HasField("options"):
+                opts = response.options
+                request.protect = opts.protect
+                del request.ignoreChanges[:]
+                request.ignoreChanges.extend(opts.ignore_changes)
+                del request.replaceOnChanges[:]
+                request.replaceOnChanges.extend(opts.replace_on_changes)
+                del request.additionalSecretOutputs[:]
+                request.additionalSecretOutputs.extend(opts.additional_secret_outputs)
+                request.retainOnDelete = opts.retain_on_delete
+                request.provider = opts.provider
+                if opts.HasField("delete_before_replace"):
+                    request.deleteBeforeReplace = opts.delete_before_replace
+                    request.deleteBeforeReplaceDefined = True
+                added = [d for d in opts.depends_on if d not in request.dependencies]
+                request.dependencies.extend(added)
+        return request, own
+
+    # -- registrations
+
+    def RegisterResourceOutputs(self, request):  # noqa: N802 - gRPC method name
+        outputs = {}
+        if request.HasField("outputs"):
+            # Resource references reach analyzers as IDs or URNs, as inputs do.
+            outputs = _unwrap_secrets(_downgrade_resource_refs(json_format.MessageToDict(request.outputs)))
+        with self._lock:
+            self.run.registered_outputs[request.urn] = outputs
+        return super().RegisterResourceOutputs(request)
+
+    def _default_provider(self, request) -> str:
+        """The engine's default provider for the package of a custom resource registered without one
+        (default_providers in source_eval.go): ``default_<version>``, its inputs the stack's config in
+        the package's namespace plus ``version``. Returns the provider reference ``<urn>::<id>``."""
+        package = request.type.split(":", 1)[0]
+        version = request.version
+        name = "default_" + version.replace(".", "_").replace("-", "_") if version else "default"
+        urn = f"urn:pulumi:{pulumi.get_stack()}::{pulumi.get_project()}::pulumi:providers:{package}::{name}"
+        with self._lock:
+            existing = next((p for p in self.run.default_providers if p.urn == urn), None)
+            if existing is None:
+                inputs: dict[str, Any] = {}
+                for key, value in sorted(self.run.config.values.items()):
+                    namespace, _, short = key.partition(":")
+                    if namespace == package:
+                        inputs[short] = value
+                if version:
+                    inputs["version"] = version
+                stored = self.run.state.get(urn) if self.run.state is not None else None
+                op, changed = ("create", [])
+                if self.run.state is not None:
+                    op, changed = plan(stored, f"pulumi:providers:{package}", inputs)
+                provider_id = stored.id if stored is not None and op in ("same", "update") else UNKNOWN
+                existing = ResourceRecord(
+                    urn=urn, type=f"pulumi:providers:{package}", name=name, custom=True, parent=None,
+                    inputs=inputs, properties=_struct(inputs), dependencies=[], property_dependencies={},
+                    protect=False, provider=None, delete_before_replace=None, ignore_changes=[],
+                    additional_secret_outputs=[], retain_on_delete=False, source_file=None, source_line=None,
+                    id=provider_id, op=op, changed=changed, outputs=planned_outputs(op, stored, inputs),
+                    version=version,
+                )
+                self.run.default_providers.append(existing)
+        return f"{urn}::{existing.id}"
+
     def RegisterResource(self, request):  # noqa: N802 - gRPC method name
-        response = super().RegisterResource(request)
         if request.type == "pulumi:pulumi:Stack":
+            response = super().RegisterResource(request)
+            self.run.stack_record = ResourceRecord(
+                urn=response.urn, type=request.type, name=request.name, custom=False, parent=None,
+                inputs={}, properties=struct_pb2.Struct(), dependencies=[], property_dependencies={},
+                protect=False, provider=None, delete_before_replace=None, ignore_changes=[],
+                additional_secret_outputs=[], retain_on_delete=False, source_file=None, source_line=None,
+                op=self.run.stack_op,
+            )
             return response
-        inputs = _unwrap_secrets(json_format.MessageToDict(request.object))
-        properties = struct_pb2.Struct()
-        properties.update(inputs)
+        request, own_transforms = self._apply_transforms(request)
+        raw = json_format.MessageToDict(request.object)
+        downgraded = _downgrade_resource_refs(raw)
+        if downgraded != raw:
+            request_copy = type(request)()
+            request_copy.CopyFrom(request)
+            request_copy.object.Clear()
+            request_copy.object.update(downgraded)
+            request = request_copy
+        urn = self.make_urn(request.parent, request.type, request.name)
+        with self._lock:
+            if own_transforms:
+                self._transforms_by_urn[urn] = own_transforms
+            if request.parent:
+                self._parents[urn] = request.parent
+        inputs = _unwrap_secrets(downgraded)
+        stored = self.run.state.get(urn) if self.run.state is not None else None
+        op, changed = plan(stored, request.type, inputs) if self.run.state is not None else ("create", [])
+        provider_ref = request.provider or None
+        if request.custom and not provider_ref and not request.type.startswith("pulumi:providers:"):
+            provider_ref = self._default_provider(request)
+        _step.value = (op, stored, inputs)
+        try:
+            response = super().RegisterResource(request)
+        finally:
+            _step.value = None
+        properties = _struct(inputs)
         position = request.sourcePosition if request.HasField("sourcePosition") else None
         source_file = None
         if position is not None and position.uri.startswith("file://"):
@@ -164,7 +411,7 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
             dependencies=list(request.dependencies),
             property_dependencies={k: list(v.urns) for k, v in request.propertyDependencies.items()},
             protect=bool(request.protect),
-            provider=request.provider or None,
+            provider=provider_ref,
             delete_before_replace=request.deleteBeforeReplace if request.deleteBeforeReplaceDefined else None,
             ignore_changes=list(request.ignoreChanges),
             additional_secret_outputs=list(request.additionalSecretOutputs),
@@ -172,6 +419,11 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
             source_file=source_file,
             source_line=position.line if position is not None else None,
             id=response.id or None,
+            op=op,
+            changed=changed,
+            # What the step leaves as the resource's outputs, as the monitor answered the program.
+            outputs=_unwrap_secrets(json_format.MessageToDict(response.object)) if request.custom else None,
+            version=request.version,
         ))
         return response
 
@@ -215,20 +467,53 @@ async def _resolve_outputs(outputs: dict[str, Any]) -> dict[str, Any]:
 
 
 def run_program(project_dir: str | Path, stack: str, *, overrides: dict[str, Any] | None = None,
-                preview: bool = True, stack_config: StackConfig | None = None) -> ProgramRun:
+                preview: bool = True, stack_config: StackConfig | None = None,
+                state: StackState | None = None,
+                timeout: float | None = DEFAULT_PROGRAM_TIMEOUT) -> ProgramRun:
     """Run the project's program for ``stack`` under the mock runtime and return what it did.
 
     Config comes from ``Pulumi.yaml`` and ``Pulumi.<stack>.yaml`` as the CLI merges them
     (``overrides`` act like ``pulumi config set``). A ``ProjectError`` from reading them is
-    raised; an exception from the program is captured in ``ProgramRun.error``.
+    raised; an exception from the program is captured in ``ProgramRun.error``. With ``state`` (a
+    ``pulumi stack export``), each registration is planned against it. A program still running after
+    ``timeout`` seconds is abandoned with a ``ProgramTimeout`` in ``ProgramRun.error``; its thread
+    is left behind, so a command-line caller should exit promptly after reporting it.
     """
     project = load_project(project_dir)
     config = stack_config or load_stack_config(project, stack, overrides)
-    run = ProgramRun(project=project, stack=stack, config=config, preview=preview)
+    run = ProgramRun(project=project, stack=stack, config=config, preview=preview, state=state)
+    old_cwd = os.getcwd()
+    old_path = list(sys.path)
     # A fresh context per run: the SDK keeps its settings, config and root stack in context
-    # variables, so runs in one process cannot see each other's state.
-    contextvars.Context().run(_run_in_context, run)
+    # variables, so runs in one process cannot see each other's state. The program runs on its own
+    # thread so that one waiting forever (on an output that never resolves, a lock, a socket)
+    # cannot hold the caller past ``timeout``.
+    worker = threading.Thread(target=contextvars.Context().run, args=(_run_on_thread, run),
+                              name="pulumi-program", daemon=True)
+    worker.start()
+    worker.join(timeout)
+    if worker.is_alive():
+        os.chdir(old_cwd)
+        sys.path[:] = old_path
+        run.error = ProgramTimeout(
+            f"the program did not finish within {timeout:g}s (registered {len(run.resources)} resources); "
+            "it is waiting on something that never completes"
+        )
+        run.error_traceback = f"{type(run.error).__name__}: {run.error}\n"
+        return run
+    if state is not None and run.error is None:
+        registered = {r.urn for r in run.resources} | {p.urn for p in run.default_providers} | {run.stack_urn}
+        run.deleted = [s for urn, s in state.resources.items() if urn not in registered]
     return run
+
+
+def _run_on_thread(run: ProgramRun) -> None:
+    asyncio.set_event_loop(asyncio.new_event_loop())
+    try:
+        _run_in_context(run)
+    except BaseException as exc:  # noqa: BLE001 - reported to the caller, never swallowed
+        run.error = exc
+        run.error_traceback = "".join(traceback.format_exception(exc))
 
 
 def _run_in_context(run: ProgramRun) -> None:

@@ -139,6 +139,8 @@ def measure(directory: Path) -> Measured:
         try:
             raw = gzip.decompress(data)
             records = json.loads(raw).get("Records") or []
+            if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
+                raise ValueError("Records is not a list of events")
         except (OSError, EOFError, zlib.error, ValueError, AttributeError):
             print(f"warning: --logs: skipped {key}: not a CloudTrail log file", file=sys.stderr)
             continue
@@ -463,8 +465,10 @@ def add_parser(subparsers: argparse._SubParsersAction, name: str) -> argparse.Ar
 def run(args: argparse.Namespace) -> int:
     mgmt = _count("--management-events", args.management_events) if args.management_events else None
     data = _count("--data-events", args.data_events) if args.data_events else None
-    if args.other_trails < 0 or args.athena_tb < 0 or not math.isfinite(args.athena_tb):
-        raise UsageError("--other-trails and --athena-tb must be 0 or more")
+    for option, value in (("--other-trails", args.other_trails), ("--athena-tb", args.athena_tb)):
+        if value < 0 or not math.isfinite(value):
+            shown = value if option == "--other-trails" else f"{value:g}"
+            raise UsageError(f"{option} {shown}: use a finite number, 0 or more")
     measured = measure(args.logs) if args.logs else None
     settings = load_settings(args.stack)
     e = estimate(settings, management_events=mgmt, data_events=data, other_trails=args.other_trails,

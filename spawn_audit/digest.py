@@ -116,6 +116,8 @@ def load_public_key(der: bytes) -> rsa.RSAPublicKey:
 
 
 def verify_signature(key: rsa.RSAPublicKey, signature_hex: str, message: bytes) -> bool:
+    if not isinstance(signature_hex, str):  # a metadata file is input: it may hold any JSON value
+        return False
     try:
         signature = bytes.fromhex(signature_hex)
     except ValueError:
@@ -164,23 +166,35 @@ def public_keys_from_response(response: dict[str, Any], source: str) -> dict[str
             raise ValueError(f"{where}.Value: {exc}") from None
         fp = fingerprint(der)
         stated = entry.get("Fingerprint")
+        if stated is not None and not (isinstance(stated, str) and re.fullmatch(r"[0-9a-fA-F]{32}", stated)):
+            raise ValueError(f"{where}.Fingerprint {stated!r} is not a hex MD5 (32 hex digits)")
         if stated and stated.lower() != fp:
             raise ValueError(f"{where}.Fingerprint {stated} is not the MD5 of its Value ({fp})")
-        keys[fp] = PublicKey(fp, key, _as_time(entry.get("ValidityStartTime")),
-                             _as_time(entry.get("ValidityEndTime")))
+        keys[fp] = PublicKey(fp, key, _as_time(entry.get("ValidityStartTime"), f"{where}.ValidityStartTime"),
+                             _as_time(entry.get("ValidityEndTime"), f"{where}.ValidityEndTime"))
     return keys
 
 
-def _as_time(value: Any) -> datetime | None:
+def _as_time(value: Any, where: str) -> datetime | None:
+    """A key's validity time: a datetime (boto3), ISO 8601 text (AWS CLI v2) or epoch seconds (AWS
+    CLI v1 prints timestamps as CloudTrail's JSON protocol sends them); absent means unbounded."""
+    if value is None or value == "":
+        return None
     if isinstance(value, datetime):
         return value if value.tzinfo else value.replace(tzinfo=UTC)
-    if isinstance(value, str) and value:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        try:
+            return datetime.fromtimestamp(value, UTC)
+        except (OverflowError, OSError, ValueError):
+            pass
+    elif isinstance(value, str):
         try:
             parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
         except ValueError:
-            return None
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-    return None
+            pass
+        else:
+            return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    raise ValueError(f"{where} {value!r} is not a time (ISO 8601 or epoch seconds)")
 
 
 def sha256_gzip_file(path: Path) -> tuple[str, int]:

@@ -116,10 +116,12 @@ def plan(s3: Any, bucket: str, prefix: str, accounts: set[str], regions: set[str
         where = f"s3://{bucket}/{prefix}AWSLogs/"
         raise UsageError(f"--bucket {bucket}: no CloudTrail logs under {where}"
                          + (f" for --account {', '.join(sorted(accounts))}" if accounts else ""))
+    seen: set[str] = set()
     for root in roots:
         for kind, lo, hi in (("CloudTrail-Digest", start, end + DIGEST_SLACK),
                              ("CloudTrail", start - timedelta(hours=1), end)):
             found = [p.rstrip("/").rsplit("/", 1)[-1] for p in _prefixes(s3, bucket, f"{root}{kind}/")]
+            seen.update(found)
             for region in sorted(r for r in found if not regions or r in regions):
                 for day in _days(lo, hi):
                     for obj in _objects(s3, bucket, f"{root}{kind}/{region}/{day}"):
@@ -129,6 +131,12 @@ def plan(s3: Any, bucket: str, prefix: str, accounts: set[str], regions: set[str
                         in_range = lo < when <= hi if kind == "CloudTrail-Digest" else lo <= when <= hi
                         if in_range:
                             wanted.append(obj)
+    absent = sorted(regions - seen)
+    if absent:
+        # Like an unknown --account: a region the bucket has no folder for is a mistake.
+        there = ", ".join(sorted(seen)) or "none"
+        raise UsageError(f"--region {', '.join(absent)}: no CloudTrail logs or digests under "
+                         f"s3://{bucket}/{prefix}AWSLogs/; regions there: {there}")
     return wanted
 
 
@@ -220,14 +228,21 @@ def download(bucket: str, to: Path, start: datetime, end: datetime, *, prefix: s
              jobs: int = 16, s3: Any = None) -> Result:
     from botocore.exceptions import BotoCoreError, ClientError
 
-    s3 = s3 or _client(endpoint_url, jobs)
+    try:
+        s3 = s3 or _client(endpoint_url, jobs)
+    except ValueError as exc:  # botocore: "Invalid endpoint: ..."
+        raise UsageError(f"--endpoint-url {endpoint_url}: {exc}; use a URL such as "
+                         f"https://s3.us-east-1.amazonaws.com") from None
     prefix = prefix.strip("/") + "/" if prefix.strip("/") else ""
-    to.mkdir(parents=True, exist_ok=True)
     result = Result()
     try:
         objects = plan(s3, bucket, prefix, set(accounts), set(regions), start, end)
     except (BotoCoreError, ClientError) as exc:
         raise UsageError(f"--bucket {bucket}: could not list objects: {exc}") from None
+    try:  # only once the listing worked: a mistake creates nothing
+        to.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"--to {to}: cannot create the directory ({exc.strerror or exc})") from None
     _run_all(s3, to, objects, jobs, result)
 
     # Log files the copied digests list but the key-time window did not include (late deliveries,
@@ -251,6 +266,9 @@ def download(bucket: str, to: Path, start: datetime, end: datetime, *, prefix: s
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
                 continue  # deleted at the source: verify reports it as log-file-deleted
+            result.failed.append((key, str(exc)))
+            continue
+        except BotoCoreError as exc:  # a connection or credential failure: this key failed, go on
             result.failed.append((key, str(exc)))
             continue
         more.append(S3Object(key, int(head["ContentLength"]), str(head.get("ETag", "")).strip('"'), source))

@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from spawn_audit import digest as fmt
@@ -99,6 +99,9 @@ class Report:
     trails: list[dict[str, Any]] = field(default_factory=list)
     fingerprints: list[str] = field(default_factory=list)
     key_source: str = ""
+    # Whether --start / --end were given; otherwise the range is the digests' own span.
+    start_given: bool = False
+    end_given: bool = False
 
     @property
     def ok(self) -> bool:
@@ -135,9 +138,13 @@ def keys_from_file(path: Path) -> dict[str, fmt.PublicKey]:
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise UsageError(f"--public-keys {path}: not a readable JSON file ({exc})") from None
     try:
-        return fmt.public_keys_from_response(data, f"--public-keys {path}")
+        keys = fmt.public_keys_from_response(data, f"--public-keys {path}")
     except ValueError as exc:
         raise UsageError(str(exc)) from None
+    if not keys:
+        raise UsageError(f"--public-keys {path}: PublicKeyList is empty; list the keys of the range "
+                         f"(aws cloudtrail list-public-keys --start-time ... --end-time ...)")
+    return keys
 
 
 def keys_from_cloudtrail(regions: Iterable[str], start: datetime, end: datetime,
@@ -163,6 +170,9 @@ def keys_from_cloudtrail(regions: Iterable[str], start: datetime, end: datetime,
         except (BotoCoreError, ClientError, ValueError) as exc:
             raise UsageError(f"could not list CloudTrail public keys in {region}: {exc}; pass "
                              f"--public-keys FILE (aws cloudtrail list-public-keys output)") from None
+    if not keys:
+        raise UsageError(f"CloudTrail ListPublicKeys returned no key valid between {_iso(start)} and "
+                         f"{_iso(end)} in {', '.join(sorted(set(regions)))}")
     return keys
 
 
@@ -309,10 +319,42 @@ def check_chain(chain: list[Digest], start: datetime, end: datetime, present: se
     return out
 
 
+def _uncovered(chain: list[Digest], start: datetime, end: datetime) -> list[Finding]:
+    """Every hourly digest of [start, end] for a chain that has digests only before or after it."""
+    before = [d for d in chain if d.end and d.end <= start + TOLERANCE]
+    ends: list[datetime] = []
+    if before:  # the cadence runs on from the last digest before the range
+        anchor = before[-1]
+        assert anchor.end
+        k = 1
+        while anchor.end + (k - 1) * HOUR < end - TOLERANCE:
+            if anchor.end + k * HOUR > start + TOLERANCE:
+                ends.append(anchor.end + k * HOUR)
+            k += 1
+    else:  # and back from the first digest after it
+        anchor = chain[0]
+        assert anchor.start
+        k = 0
+        while anchor.start - k * HOUR > start + TOLERANCE:
+            if anchor.start - (k + 1) * HOUR < end - TOLERANCE:
+                ends.append(anchor.start - k * HOUR)
+            k += 1
+        ends.reverse()
+    return _missing(anchor, ends, f"no digest of the range {_iso(start)} to {_iso(end)} is in the archive")
+
+
 # --- log files ------------------------------------------------------------------------------------
 
 
+def _inside(key: str) -> bool:
+    """An S3 key that names a file under the root: relative, without ``..`` (a digest is input)."""
+    parts = PurePosixPath(key).parts
+    return bool(parts) and not key.startswith("/") and "\\" not in key and ".." not in parts
+
+
 def _hash_file(root: Path, key: str) -> tuple[str, int] | None:
+    if not _inside(key):
+        return None  # never opened: reported as not in the archive
     try:
         return fmt.sha256_gzip_file(root / key)
     except FileNotFoundError:
@@ -383,17 +425,25 @@ def verify(root: Path, keys: dict[str, fmt.PublicKey] | None = None, *, accounts
     digests = [d for d in loaded if (not regions or d.region in regions)
                and (start is None or (d.end and d.end > start + TOLERANCE))
                and (end is None or (d.start and d.start < end - TOLERANCE))]
+    neighbours: list[Digest] = []
     if not digests:
-        raise UsageError(f"DIR {root}: no CloudTrail digest files"
-                         + (" in the requested account, regions and range" if any_digest else "")
-                         + "; expected AWSLogs/<account>/CloudTrail-Digest/<region>/YYYY/MM/DD/*.json.gz")
+        # The trail's digests before or after a requested range but none inside it: the range's
+        # digests are missing (reported below), a finding rather than input the tool cannot use.
+        neighbours = [d for d in loaded if (not regions or d.region in regions) and d.body is not None
+                      and not d.backfill and d.key == d.stated_key]
+        if start is None or end is None or not neighbours:
+            raise UsageError(f"DIR {root}: no CloudTrail digest files"
+                             + (" in the requested account, regions and range" if any_digest else "")
+                             + "; expected AWSLogs/<account>/CloudTrail-Digest/<region>/YYYY/MM/DD/*.json.gz")
+        keys = keys if keys is not None else {}  # nothing to verify a signature of
 
     range_start = start or min(d.start for d in digests if d.start)
     range_end = end or max(d.end for d in digests if d.end)
     if keys is None:
         assert key_loader is not None
         keys = key_loader({d.region for d in digests}, range_start - HOUR, range_end + HOUR)
-    report = Report(root=str(root), range_start=range_start, range_end=range_end, key_source=key_source)
+    report = Report(root=str(root), range_start=range_start, range_end=range_end, key_source=key_source,
+                    start_given=start is not None, end_given=end is not None)
 
     used: set[str] = set()
     per_digest = parallel_map(lambda d: _check_digest(d, keys, used), digests, jobs)
@@ -405,9 +455,12 @@ def verify(root: Path, keys: dict[str, fmt.PublicKey] | None = None, *, accounts
     report.digest_bytes = sum((root / d.key).stat().st_size for d in digests)
 
     # Chains: one per trail and region; backfill digests stand alone (they record late log files).
+    # A copy of a digest that is also at its own key is reported as digest-moved and is not a link:
+    # it would stand beside the original in the chain and make the original look out of place.
+    at_own_key = {d.key for d in loaded if d.key == d.stated_key}
     chains: dict[tuple[Any, ...], list[Digest]] = defaultdict(list)
     for d in digests:
-        if not d.backfill:
+        if not d.backfill and (d.key == d.stated_key or d.stated_key not in at_own_key):
             chains[(*d.trail_id, d.region)].append(d)
     present = {d.stated_key for d in loaded} | {d.key for d in loaded}
     by_trail: dict[tuple[str, ...], list[list[Digest]]] = defaultdict(list)
@@ -431,40 +484,63 @@ def verify(root: Path, keys: dict[str, fmt.PublicKey] | None = None, *, accounts
                         "end": _iso(max(c[-1].end for c in trail_chains))},
         })
 
-    # Log files listed by the digests of the range.
-    listed: dict[str, tuple[str, Digest]] = {}
+    if neighbours:
+        assert start is not None and end is not None
+        near: dict[tuple[Any, ...], list[Digest]] = defaultdict(list)
+        for d in neighbours:
+            near[(*d.trail_id, d.region)].append(d)
+        regions_of: dict[tuple[str, ...], list[str]] = defaultdict(list)
+        for chain in near.values():
+            chain.sort(key=lambda d: (d.end, d.key))
+            report.findings += _uncovered(chain, start, end)
+            regions_of[chain[0].trail_id].append(chain[0].region)
+        for trail_id, trail_regions in sorted(regions_of.items()):
+            prefix, org, account, trail, home = trail_id
+            report.trails.append({
+                "trail": trail, "account": account, "organization": org or None, "homeRegion": home,
+                "prefix": prefix,
+                "bucket": sorted({str((d.body or {}).get("digestS3Bucket")) for d in neighbours
+                                  if d.trail_id == trail_id}),
+                "regions": sorted(trail_regions), "covered": {"start": None, "end": None},
+            })
+
+    # Log files listed by the digests of the range. A file listed by several digests is checked
+    # against each record: it cannot match two different hashes.
+    listed: dict[str, list[tuple[str, Digest]]] = defaultdict(list)
     for d in digests:
         for entry in (d.body or {}).get("logFiles") or []:
             if isinstance(entry, dict) and entry.get("s3Object"):
-                listed[str(entry["s3Object"])] = (str(entry.get("hashValue", "")).lower(), d)
+                listed[str(entry["s3Object"])].append((str(entry.get("hashValue", "")).lower(), d))
     items = sorted(listed)
     progress = _progress(len(items), "hashing log files")
     results = parallel_map(lambda k: _hash_file(root, k), items, jobs, progress)
     gone: list[str] = []
     for key, result in zip(items, results, strict=True):
-        expected, d = listed[key]
         if result is None:
             gone.append(key)
             continue
         actual, size = result
         report.log_files += 1
         report.log_bytes += size
-        if actual != expected:
-            what = "not a readable gzip file" if actual == "unreadable" else f"SHA-256 {actual}"
-            report.findings.append(Finding("log-file-modified", key, f"{what}; {d.key} recorded {expected}",
-                                           d.region))
+        for expected, d in listed[key]:
+            if actual != expected:
+                what = "not a readable gzip file" if actual == "unreadable" else f"SHA-256 {actual}"
+                report.findings.append(Finding("log-file-modified", key,
+                                               f"{what}; {d.key} recorded {expected}", d.region))
     if gone:
         # A log file that is not at its key may have been moved: look for its content elsewhere.
         loose = [k for k in all_keys if fmt.LOG_KEY.match(k) and k not in listed]
         hashed = dict(zip(loose, parallel_map(lambda k: _hash_file(root, k), loose, jobs), strict=True))
         elsewhere = {h[0]: k for k, h in hashed.items() if h}
         for key in gone:
-            expected, d = listed[key]
+            expected, d = listed[key][0]
+            outside = "" if _inside(key) else "; the key leaves the archive root and was not read"
             if expected in elsewhere:
                 report.findings.append(Finding("log-file-moved", key, f"listed in {d.key}; its content is "
                                                f"at {elsewhere[expected]}", d.region))
             else:
-                report.findings.append(Finding("log-file-deleted", key, f"listed in {d.key}", d.region))
+                report.findings.append(Finding("log-file-deleted", key, f"listed in {d.key}{outside}",
+                                               d.region))
     order = list(KINDS)
     report.findings.sort(key=lambda f: (order.index(f.kind), f.key))
     return report
@@ -488,9 +564,20 @@ def render_text(report: Report) -> str:
                  f"range {rng['start']} to {rng['end']}, {len(report.findings)} finding(s)")
     for t in report.trails:
         lines.append(f"  trail {t['trail']} account {t['account']} regions {', '.join(t['regions'])} "
-                     f"covered {t['covered']['start']} to {t['covered']['end']}")
+                     f"covered {_covered(t)}")
     lines.append(f"  public keys used: {', '.join(report.fingerprints) or 'none'} ({report.key_source})")
     return "\n".join(lines) + "\n"
+
+
+def _covered(trail: dict[str, Any]) -> str:
+    span = trail["covered"]
+    return f"{span['start']} to {span['end']}" if span["start"] else "none in the range"
+
+
+def _range_source(report: Report) -> str:
+    start = "--start" if report.start_given else "not given, the oldest digest's start"
+    end = "--end" if report.end_given else "not given, the newest digest's end"
+    return f"start: {start}; end: {end}"
 
 
 def render_markdown(report: Report, generated: datetime | None = None) -> str:
@@ -513,9 +600,9 @@ def render_markdown(report: Report, generated: datetime | None = None) -> str:
         out.append(f"| Account | `{t['account']}`{org} |")
         out.append(f"| Bucket | {', '.join(f'`{b}`' for b in t['bucket'])} |")
         out.append(f"| Regions | {', '.join(t['regions'])} |")
-        out.append(f"| Digests cover | {t['covered']['start']} to {t['covered']['end']} |")
+        out.append(f"| Digests cover | {_covered(t)} |")
     out += [
-        f"| Range verified | {rng['start']} to {rng['end']} |",
+        f"| Range verified | {rng['start']} to {rng['end']} ({_range_source(report)}) |",
         f"| Digests | {s['digests']} hourly, {s['backfillDigests']} backfill |",
         f"| Log files | {s['logFiles']} ({_mb(s['logBytes'])} compressed) |",
         f"| Findings | {s['findings']} |",

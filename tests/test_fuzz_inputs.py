@@ -206,13 +206,14 @@ def test_config_that_is_not_utf8_is_one_error_line(capsys, item: str, shown: str
                    "strings\n")
 
 
+@pytest.mark.parametrize("flag", ["--pack-timeout", "--program-timeout"])
 @pytest.mark.parametrize("value", ["inf", "nan", "0", "-1", "-inf", "soon", "1e9"])
-def test_pack_timeout_outside_its_range_is_refused(capsys, value: str) -> None:
+def test_timeout_outside_its_range_is_refused(capsys, flag: str, value: str) -> None:
     with pytest.raises(SystemExit) as exit_:
-        cli.main(["preview", "--stack", "prod", f"--pack-timeout={value}"])
+        cli.main(["preview", "--stack", "prod", f"{flag}={value}"])
     err = capsys.readouterr().err
     assert exit_.value.code == 2
-    assert (f"error: argument --pack-timeout: {value!r} is not a usable number of seconds; use a number "
+    assert (f"error: argument {flag}: {value!r} is not a usable number of seconds; use a number "
             "above 0 and at most 3600") in err
     assert "Traceback" not in err
 

@@ -63,6 +63,7 @@ def test_program_at_the_floor_passes_and_one_day_less_fails_both(
         rule["expiration"]["days"] = floor - 1
     record.inputs["rules"] = rules
     record.properties["rules"] = rules
+    record.outputs["rules"] = rules  # what AnalyzeStack is sent: a create's outputs echo its inputs
     flagged = run_policy_pack(run, ROOT / "policy", config)
     mandatory = {d.policy for d in flagged.diagnostics if d.enforcement_level == "mandatory"}
     assert mandatory == {"aws-s3-bucket-lifecycle-retention"}

@@ -14,7 +14,7 @@ Sources for the identifiers:
 * SOC 2: AICPA Trust Services Criteria (2017, revised points of focus 2022), CC6.x and CC7.x.
 * CIS Amazon Web Services Foundations Benchmark v4.0.1: 2.1.1 (deny HTTP), 2.1.2 (MFA Delete),
   2.1.4 (S3 Block Public Access), 3.1-3.6 (CloudTrail, KMS rotation), 4.1-4.15 (monitoring).
-* AWS Security Hub control reference (CloudTrail.1-9, S3.5/8/9/12/14/15/20, KMS.4, CloudWatch.1-16,
+* AWS Security Hub control reference (CloudTrail.1-9, S3.5/6/8/9/12/14/15/20, KMS.4, CloudWatch.1-16,
   SNS.1) and AWS Config managed rule ``cloudtrail-security-trail-enabled``.
 """
 
@@ -201,12 +201,48 @@ CONTROLS: dict[str, Clauses] = {
         remediation="Enable MFA Delete with the root account (versioningConfiguration.mfaDelete Enabled and "
                     "the mfa argument); it cannot be enabled by a role.",
     ),
+    "aws-s3-bucket-policy-no-outside-access": Clauses(
+        hipaa=(_HIPAA_ACCESS, _HIPAA_INTEGRITY), pci_dss=("PCI DSS 10.3.1", "PCI DSS 10.3.2"),
+        soc2=("SOC 2 CC6.1",), security_hub=("S3.6",),
+        url=f"{_SH}/s3-controls.html#s3-6",
+        remediation="Remove bucket-policy statements that grant another account, every principal (*) or the "
+                    "whole organization (aws:PrincipalOrgID) s3:GetObject, s3:DeleteObject, s3:PutObject or "
+                    "bucket policy/lifecycle/versioning changes, or narrow them with aws:PrincipalAccount or "
+                    "aws:PrincipalArn to this account; give each service principal an aws:SourceArn (the "
+                    "trail's ARN) or aws:SourceAccount condition.",
+    ),
+    "aws-s3-bucket-reads-limited-to-auditors": Clauses(
+        pci_dss=("PCI DSS 10.3.1",),
+        url="https://docs.aws.amazon.com/IAM/latest/UserGuide/"
+            "reference_policies_condition-keys.html#condition-keys-principalarn",
+        remediation="Add to the log bucket's policy a statement with Effect Deny, Principal \"*\", Action "
+                    "s3:GetObject and s3:GetObjectVersion, Resource '<bucket ARN>/*', and Condition "
+                    "{\"ArnNotLike\": {\"aws:PrincipalArn\": [auditor and break-glass role ARNs]}, "
+                    "\"BoolIfExists\": {\"aws:PrincipalIsAWSService\": \"false\"}}; in spawn-audit, "
+                    "list the roles in auditorRoleArns and breakGlassRoleArn.",
+    ),
     # --- KMS ----------------------------------------------------------------------------------------
     "aws-kms-key-rotation": Clauses(
         hipaa=(_HIPAA_ENCRYPTION,), pci_dss=("PCI DSS 3.7.4",), soc2=("SOC 2 CC6.1",),
         cis=("3.6",), security_hub=("KMS.4",),
         url=f"{_SH}/kms-controls.html#kms-4",
         remediation="Set enableKeyRotation to true on the customer managed symmetric key.",
+    ),
+    "aws-kms-key-policy-no-outside-access": Clauses(
+        hipaa=(_HIPAA_ENCRYPTION, _HIPAA_ACCESS), pci_dss=("PCI DSS 10.3.1", "PCI DSS 10.3.2"),
+        soc2=("SOC 2 CC6.1",),
+        url="https://docs.aws.amazon.com/awscloudtrail/latest/userguide/create-kms-key-policy-for-cloudtrail.html",
+        remediation="Remove key-policy statements that let another account, every principal (*) or the whole "
+                    "organization use (kms:Decrypt, kms:GenerateDataKey*, kms:CreateGrant) or administer "
+                    "(kms:PutKeyPolicy, kms:ScheduleKeyDeletion, kms:DisableKey) the trail's key; give each "
+                    "service principal aws:SourceArn/aws:SourceAccount or the service's encryption-context "
+                    "ARN condition naming this account.",
+    ),
+    "aws-kms-key-enabled": Clauses(
+        hipaa=(_HIPAA_AUDIT,), pci_dss=("PCI DSS 10.2.1",), soc2=("SOC 2 CC7.2",),
+        url="https://docs.aws.amazon.com/awscloudtrail/latest/userguide/create-kms-key-policy-for-cloudtrail.html",
+        remediation="Remove isEnabled=false (or set it to true) on the trail's KMS key; CloudTrail cannot "
+                    "deliver log files encrypted with a disabled key.",
     ),
     # --- CloudWatch Logs ----------------------------------------------------------------------------
     "aws-cloudwatch-log-group-retention": Clauses(
@@ -240,6 +276,14 @@ CONTROLS: dict[str, Clauses] = {
         url=f"{_SH}/sns-controls.html#sns-1",
         remediation="Set kmsMasterKeyId on the topic (alias/aws/sns or a customer managed key that "
                     "cloudwatch.amazonaws.com and cloudtrail.amazonaws.com may use).",
+    ),
+    "aws-sns-topic-policy-no-outside-access": Clauses(
+        hipaa=(_HIPAA_REVIEW,), pci_dss=("PCI DSS 10.4.1.1",), soc2=("SOC 2 CC7.2", "SOC 2 CC7.3"),
+        url="https://docs.aws.amazon.com/sns/latest/dg/sns-security-best-practices.html",
+        remediation="Remove topic-policy statements that let another account, every principal (*) or the "
+                    "whole organization publish to, subscribe to or administer the alarm topic; limit the "
+                    "cloudwatch.amazonaws.com grant with aws:SourceArn (this account's alarms) and "
+                    "aws:SourceAccount.",
     ),
     # --- Stack --------------------------------------------------------------------------------------
     "aws-cloudtrail-stack-security-trail": Clauses(

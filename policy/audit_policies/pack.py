@@ -6,7 +6,7 @@ which must never import ``__main__``.
 
 from __future__ import annotations
 
-from audit_policies import cloudtrail, cloudwatch, kms, s3, sns
+from audit_policies import access, cloudtrail, cloudwatch, kms, s3, sns
 
 PACK_NAME = "spawn-audit-compliance"
 PACK_DESCRIPTION = (
@@ -18,6 +18,7 @@ ALL_POLICIES = [
     *cloudtrail.POLICIES,
     *cloudtrail.STACK_POLICIES,
     *s3.POLICIES,
+    *access.POLICIES,
     *kms.POLICIES,
     *cloudwatch.POLICIES,
     *sns.POLICIES,

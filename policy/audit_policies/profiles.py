@@ -71,6 +71,9 @@ class Profile:
     public_access_blocked: bool
     access_logging: bool
     restricted_read_access: bool
+    # Reads of the log files limited to the named auditor and break-glass roles by a bucket-policy
+    # deny, so that an IAM policy granting s3:GetObject elsewhere in the account cannot read them.
+    auditor_only_reads: bool
     monitoring_alarms: bool
     clauses: tuple[str, ...]
 
@@ -93,6 +96,7 @@ PROFILES: dict[str, Profile] = {
         public_access_blocked=True,  # 45 CFR 164.312(a)(1) access control
         access_logging=True,  # 45 CFR 164.312(b) audit controls over the audit store itself
         restricted_read_access=True,  # 45 CFR 164.312(a)(1) access control
+        auditor_only_reads=False,  # 164.312(a)(1) asks for access control, not a named-reader list
         monitoring_alarms=False,  # 164.308(a)(1)(ii)(D) asks for review, not automated alarms
         clauses=("45 CFR 164.312(b)", "45 CFR 164.312(c)(1)", "45 CFR 164.312(a)(2)(iv)",
                  "45 CFR 164.316(b)(2)(i)"),
@@ -110,6 +114,7 @@ PROFILES: dict[str, Profile] = {
         public_access_blocked=True,  # req. 10.3.1: read access limited to a job-related need
         access_logging=True,  # req. 10.2.1: access to audit logs is itself logged
         restricted_read_access=True,  # req. 10.3.1
+        auditor_only_reads=True,  # req. 10.3.1: read access limited to those with a job-related need
         monitoring_alarms=False,  # req. 10.4.1.1 automated review: covered by soc2's alarms when chosen
         clauses=("PCI DSS 10.2.1", "PCI DSS 10.3.1", "PCI DSS 10.3.2", "PCI DSS 10.3.4",
                  "PCI DSS 10.5.1"),
@@ -127,6 +132,7 @@ PROFILES: dict[str, Profile] = {
         public_access_blocked=True,  # CC6.1
         access_logging=False,
         restricted_read_access=True,  # CC6.1, CC6.3
+        auditor_only_reads=False,
         monitoring_alarms=True,  # CC7.2 / CC7.3: automated monitoring and evaluation of events
         clauses=("SOC 2 CC6.1", "SOC 2 CC7.2", "SOC 2 CC7.3"),
     ),
@@ -134,7 +140,8 @@ PROFILES: dict[str, Profile] = {
 
 _BOOLEAN_CONTROLS = (
     "log_file_validation", "encryption_at_rest", "kms_encryption", "tls_only",
-    "public_access_blocked", "access_logging", "restricted_read_access", "monitoring_alarms",
+    "public_access_blocked", "access_logging", "restricted_read_access", "auditor_only_reads",
+    "monitoring_alarms",
 )
 
 
@@ -155,6 +162,7 @@ class Requirements:
     public_access_blocked: bool
     access_logging: bool
     restricted_read_access: bool
+    auditor_only_reads: bool
     monitoring_alarms: bool
     clauses: tuple[str, ...]
 

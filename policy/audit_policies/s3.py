@@ -16,14 +16,13 @@ Violations are reported on the bucket's URN.
 
 from __future__ import annotations
 
-import fnmatch
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from pulumi_policy import EnforcementLevel, Severity
 
-from audit_policies import base, controls, graph, profiles, settings
+from audit_policies import base, controls, graph, policy_doc, profiles, settings
 from audit_policies.graph import Graph, Node
 from audit_policies.props import (
     Unknown,
@@ -195,85 +194,53 @@ def _mfa_delete(ctx: base.Context, g: Graph, bucket: Node, _trails: list[Node]) 
 
 # --- TLS-only bucket policy ------------------------------------------------------------------------
 
-def _as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value]
+def _tls_targets(doc: dict, bucket_name: str | None) -> list[list[policy_doc.Target]]:
+    """The (bucket ARN, every object) target pairs to prove denied; with the bucket name unknown during
+    preview, every bucket the document's statements name is a candidate."""
+    names = [bucket_name] if bucket_name is not None else list(dict.fromkeys(
+        r.split(":::", 1)[1] for stmt in policy_doc.parse(doc) for r in (stmt.resources or ())
+        if ":s3:::" in r and "/" not in r.split(":::", 1)[1] and "*" not in r)) or [""]
+    return [[policy_doc.Target(f"arn:aws:s3:::{n}"), policy_doc.Target(f"arn:aws:s3:::{n}/", prefix=True)]
+            for n in names]
 
 
-def _any_principal(principal: Any) -> bool:
-    if principal == "*":
-        return True
-    return isinstance(principal, dict) and "*" in _as_list(principal.get("AWS"))
+def tls_denied(doc: dict, bucket_name: str | None) -> bool:
+    """Whether the document refuses every non-TLS S3 request on the bucket and on all of its objects.
 
-
-def _all_actions(action: Any) -> bool:
-    return any(a in ("*", "s3:*") for a in _as_list(action))
-
-
-def _insecure_transport(condition: Any) -> bool:
-    """The condition is exactly "aws:SecureTransport is false": any other key narrows the deny
-    (e.g. to one principal account), so it would no longer cover every insecure request."""
-    if not isinstance(condition, dict) or not condition:
-        return False
-    found = False
-    for operator, block in condition.items():
-        if operator not in ("Bool", "BoolIfExists") or not isinstance(block, dict):
-            return False
-        for key, value in block.items():
-            if key.lower() != "aws:securetransport" or \
-                    not all(str(v).lower() == "false" for v in _as_list(value)):
-                return False
-            found = True
-    return found
-
-
-_PARTITIONS = ("aws", "aws-cn", "aws-us-gov")
-
-
-def _covers(resources: list[Any], bucket_name: str | None) -> bool:
-    """Whether the statement's resources cover the bucket ARN and all of its objects.
-
-    IAM resource ARNs may use ``*`` and ``?`` wildcards (``arn:aws:s3:::bucket*`` covers both).
+    Judged by meaning (``policy_doc``): one statement or several (bucket ARN in one, objects in another)
+    deny the same requests; a deny narrowed to some principals, accounts or actions does not count.
     """
-    arns = [r for r in resources if isinstance(r, str)]
-    if "*" in arns:
-        return True
-    if bucket_name is not None:
-        def covered(target: str) -> bool:
-            return any(fnmatch.fnmatchcase(f"arn:{part}:s3:::{target}", arn)
-                       for arn in arns for part in _PARTITIONS)
-        return covered(bucket_name) and covered(f"{bucket_name}/*")
-    bases = [r.split(":::", 1)[1] for r in arns if r.startswith("arn:") and ":s3:::" in r]
-    if "*" in bases:
-        return True
-    # Bucket name unknown in preview: accept any "X" plus "X/*" pair.
-    return any(b and "/" not in b and f"{b}/*" in bases for b in bases)
-
-
-def tls_deny_statement(doc: dict, bucket_name: str | None) -> bool:
-    for stmt in _as_list(doc.get("Statement")):
-        if not isinstance(stmt, dict) or stmt.get("Effect") != "Deny":
-            continue
-        if _any_principal(stmt.get("Principal")) and _all_actions(stmt.get("Action")) \
-                and _insecure_transport(stmt.get("Condition")) \
-                and _covers(_as_list(stmt.get("Resource")), bucket_name):
-            return True
-    return False
+    statements = policy_doc.parse(doc)
+    notes = policy_doc.Notes()
+    return any(all(policy_doc.denies_all_insecure(statements, "s3", t, notes) for t in pair)
+               for pair in _tls_targets(doc, bucket_name))
 
 
 def _tls_only(ctx: base.Context, g: Graph, bucket: Node, _trails: list[Node]) -> None:
-    documents = [parse_json_document(p.props.get("policy")) for p in g.companions(bucket, graph.POLICY)]
-    documents.append(parse_json_document(bucket.props.get("policy")))
+    # S3 keeps one bucket policy per bucket (the last one written), so each document that may be in
+    # force must carry the deny.
+    documents = [(f"bucket policy {p.label()}", parse_json_document(p.props.get("policy")))
+                 for p in g.companions(bucket, graph.POLICY)]
+    if bucket.props.get("policy") is not None:
+        documents.append(("the inline bucket policy", parse_json_document(bucket.props.get("policy"))))
     name = bucket.known("bucket")
-    if any(isinstance(d, dict) and tls_deny_statement(d, name) for d in documents):
+    lacking = []
+    for label, document in documents:
+        if is_unknown(document):
+            ctx.findings.defer(document)
+        elif not (isinstance(document, dict) and tls_denied(document, name)):
+            lacking.append(label)
+    if documents and not lacking:
         return
-    pending = _first_unknown(*documents)
-    if pending:
-        ctx.findings.defer(pending)
-        return
-    ctx.findings.violation(
-        f"Add to the bucket policy of bucket {bucket.label()} a statement with Effect Deny, Principal *, "
-        f"Action s3:*, Resource the bucket and its objects, and Condition Bool aws:SecureTransport false "
-        f"{ctx.cite()}.", bucket.urn)
+    if len(documents) > 1 and len(lacking) < len(documents):
+        detail = f" ({', '.join(lacking)} has none; S3 keeps only the last bucket policy written)"
+    else:
+        detail = ""
+    if lacking or not documents:
+        ctx.findings.violation(
+            f"Add to the bucket policy of bucket {bucket.label()} a statement with Effect Deny, Principal *, "
+            f"Action s3:*, Resource the bucket and its objects, and Condition Bool aws:SecureTransport false "
+            f"{ctx.cite()}{detail}.", bucket.urn)
 
 
 # --- server access logging -------------------------------------------------------------------------

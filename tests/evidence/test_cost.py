@@ -141,6 +141,19 @@ def test_logs_dir_measures_rate_size_and_compression(tmp_path) -> None:
     assert e.inputs["bytesPerEvent"] == round(m.raw_bytes / 120)
 
 
+
+def test_logs_dir_skips_a_file_whose_records_are_not_events(tmp_path, capsys) -> None:
+    # A gzip JSON file under a log key whose Records are not objects is not a CloudTrail log file:
+    # skipped with a warning naming it, like an unreadable one (no traceback).
+    import gzip
+    a = archive_factory.build_archive(tmp_path / "a", regions=("us-east-1",), hours=4, files_per_hour=3,
+                                      events=10, backfill=False)
+    odd = a.logs["us-east-1"][0]
+    a.path(odd).write_bytes(gzip.compress(b'{"Records": [1, 2]}'))
+    m = cost.measure(a.root)
+    assert m.files == 11 and m.management_events == 110
+    assert f"warning: --logs: skipped {odd}: not a CloudTrail log file" in capsys.readouterr().err
+
 def test_cli_text_and_json(capsys) -> None:
     assert main(["cost", "--stack", "prod", "--management-events", "1000000", "--format", "json"]) == 0
     out = json.loads(capsys.readouterr().out)
@@ -156,6 +169,15 @@ def test_cli_errors(capsys) -> None:
     assert "error: --stack staging: no Pulumi.staging.yaml; available: dev, prod" in capsys.readouterr().err
     assert main(["cost", "--stack", "prod", "--management-events", "lots"]) == 2
     assert "--management-events 'lots': not a whole number" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("option", "value"), [("--other-trails", "-2"), ("--athena-tb", "-1"),
+                                               ("--athena-tb", "nan")])
+def test_cli_negative_counts_name_the_option_and_value(capsys, option, value) -> None:
+    assert main(["cost", "--stack", "dev", option, value]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert err.startswith(f"error: {option} {value}: use a finite number, 0 or more")
 
 
 def comparison_table() -> str:

@@ -156,3 +156,60 @@ def test_part_of_the_range_downloads_and_verifies(endpoint, bucket, tmp_path, ca
     # The same copy cannot vouch for an hour it does not hold.
     assert main(["verify", str(to), "--public-keys", str(tmp_path / "keys.json"), "--start", start,
                  "--end", "2026-11-27T23:00:00Z"]) == 1
+
+
+def test_unknown_region_is_an_error_and_creates_nothing(endpoint, bucket, tmp_path, capsys) -> None:
+    # Like an unknown --account: a region with no folder in the bucket is a mistake, not an empty copy.
+    name, _, _ = bucket
+    to = tmp_path / "copy"
+    assert download(endpoint, name, to, "--region", "eu-west-9") == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert err.startswith(f"error: --region eu-west-9: no CloudTrail logs or digests under s3://{name}/AWSLogs/")
+    assert "eu-west-1, us-east-1" in err
+    assert not to.exists()
+
+
+def test_malformed_endpoint_url_is_one_error_line(tmp_path, capsys) -> None:
+    assert download("not-a-url", "b", tmp_path / "copy") == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("error: --endpoint-url not-a-url: ")
+
+
+def test_destination_that_cannot_be_created_is_one_error_line(endpoint, bucket, tmp_path, capsys) -> None:
+    name, _, _ = bucket
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    assert download(endpoint, name, blocker / "copy") == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith(f"error: --to {blocker / 'copy'}: cannot create")
+
+
+def test_network_error_on_a_late_log_file_is_reported_by_key(endpoint, bucket, tmp_path, capsys,
+                                                             monkeypatch) -> None:
+    # The backfill digest (delivered 20:51) lists a log file of 17:51, outside this range's log
+    # window (as are the files the 21:01 digests list), so download asks S3 for each separately;
+    # a connection failure there is a failed key.
+    from botocore.exceptions import EndpointConnectionError
+
+    from spawn_audit import download as dl
+
+    name, archive, _ = bucket
+    real = dl._client
+
+    def client(endpoint_url, jobs):
+        s3 = real(endpoint_url, jobs)
+
+        def head_object(**kwargs):
+            raise EndpointConnectionError(endpoint_url=endpoint_url)
+        s3.head_object = head_object
+        return s3
+
+    monkeypatch.setattr(dl, "_client", client)
+    to = tmp_path / "copy"
+    assert main(["download", "--bucket", name, "--start", "2026-11-27T19:30:00Z", "--end",
+                 "2026-11-27T20:00:00Z", "--to", str(to), "--endpoint-url", endpoint]) == 2
+    lines = capsys.readouterr().err.splitlines()
+    lost = archive.logs["us-east-1"][-1]  # the late log file the backfill digest lists
+    assert any(line.startswith(f"error: {lost}: Could not connect to the endpoint URL") for line in lines)
+    assert all(line.startswith("error: AWSLogs/") for line in lines)  # one line per key, no traceback

@@ -338,3 +338,135 @@ def test_public_keys_file_with_a_wrong_fingerprint_is_refused(archive, tmp_path,
     keys.write_text(json.dumps(response))
     assert cli(archive, keys) == 2
     assert "is not the MD5 of its Value" in capsys.readouterr().err
+
+
+def test_log_file_listed_by_two_digests_is_checked_against_each(archive, keys_file) -> None:
+    # A validly signed digest that records another hash for a log file a second digest also lists:
+    # the file cannot match both records, whichever digest is read last.
+    key = archive.logs["us-east-1"][0]
+    newest = archive.chains["eu-west-1"][-1]
+    body = archive.digest_body(newest)
+    body["logFiles"].append({"s3Bucket": archive.bucket, "s3Object": key, "hashValue": "0" * 64,
+                             "hashAlgorithm": "SHA-256"})
+    archive.rewrite_digest(newest, body, resign=True)
+    report = verify.verify(archive.root, verify.keys_from_file(keys_file))
+    assert [(f.kind, f.key) for f in report.findings] == [("log-file-modified", key)]
+    assert newest in report.findings[0].detail
+    assert report.log_files == 17  # still counted once
+
+
+def test_listed_key_outside_the_archive_is_not_read(archive, keys_file, tmp_path) -> None:
+    # A digest names log files by S3 key; a key that leaves DIR (absolute, or with ..) is not a file
+    # of the archive and must not be opened (it could be a device that never ends).
+    outside = tmp_path / "outside.json.gz"
+    outside.write_bytes(gzip.compress(b'{"Records": []}'))
+    newest = archive.chains["eu-west-1"][-1]
+    body = archive.digest_body(newest)
+    body["logFiles"].append({"s3Bucket": archive.bucket, "s3Object": "../outside.json.gz",
+                             "hashValue": hashlib.sha256(b'{"Records": []}').hexdigest()})
+    archive.rewrite_digest(newest, body, resign=True)
+    assert findings(archive, keys_file) == [("log-file-deleted", "../outside.json.gz")]
+
+
+def test_key_validity_as_epoch_seconds_is_honoured(archive, tmp_path) -> None:
+    # AWS CLI v1 prints CloudTrail timestamps as received (epoch seconds), v2 as ISO 8601: the same
+    # expired key, written the v1 way, must leave the same digests unverified.
+    response = archive_factory.list_public_keys_response(archive.key)
+    response["PublicKeyList"][0]["ValidityStartTime"] = 1767225600.0  # 2026-01-01T00:00:00Z
+    response["PublicKeyList"][0]["ValidityEndTime"] = 1782777600.0  # 2026-06-30T00:00:00Z
+    keys = tmp_path / "expired-v1.json"
+    keys.write_text(json.dumps(response))
+    every_digest = sorted([*archive.chains["us-east-1"], *archive.chains["eu-west-1"], *archive.backfill])
+    assert findings(archive, keys) == [("unknown-key", key) for key in every_digest]
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ({"Fingerprint": 123}, "PublicKeyList[0].Fingerprint 123 is not a hex MD5"),
+    ({"ValidityEndTime": "next year"}, "PublicKeyList[0].ValidityEndTime 'next year' is not a time"),
+    ({"ValidityStartTime": True}, "PublicKeyList[0].ValidityStartTime True is not a time"),
+])
+def test_malformed_public_keys_entry_is_one_error_line(archive, tmp_path, capsys, change, message) -> None:
+    response = archive_factory.list_public_keys_response(archive.key)
+    response["PublicKeyList"][0].update(change)
+    keys = tmp_path / "malformed.json"
+    keys.write_text(json.dumps(response))
+    assert cli(archive, keys) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith(f"error: --public-keys {keys}: ")
+    assert message in err
+
+
+def test_empty_public_keys_file_is_an_error(archive, tmp_path, capsys) -> None:
+    keys = tmp_path / "none.json"
+    keys.write_text(json.dumps({"PublicKeyList": []}))
+    assert cli(archive, keys) == 2
+    assert "PublicKeyList is empty" in capsys.readouterr().err
+
+
+def test_markdown_report_says_where_the_range_comes_from(archive, keys_file, capsys) -> None:
+    # Without --start/--end the range is the digests' own span, which cannot show digests deleted at
+    # both ends: the report an auditor files must say which it is.
+    assert cli(archive, keys_file, "--format", "markdown") == 0
+    out = capsys.readouterr().out
+    assert ("| Range verified | 2026-11-27T17:01:31Z to 2026-11-27T21:01:31Z (start: not given, the "
+            "oldest digest's start; end: not given, the newest digest's end) |") in out
+    assert cli(archive, keys_file, "--format", "markdown", "--start", "2026-11-27T17:00:00Z",
+               "--end", "2026-11-27T21:00:00Z") == 0
+    out = capsys.readouterr().out
+    assert ("| Range verified | 2026-11-27T17:00:00Z to 2026-11-27T21:00:00Z (start: --start; end: --end) |"
+            in out)
+
+
+def test_signature_metadata_that_is_not_text(archive, keys_file) -> None:
+    # A metadata file whose signature is a JSON number: the digest does not verify (no traceback).
+    chain = archive.chains["us-east-1"]
+    meta = archive.path(chain[1]).with_name(archive.path(chain[1]).name + fmt.METADATA_SUFFIX)
+    meta.write_text(json.dumps({"signature": 5, "signature-algorithm": fmt.SIGNATURE_ALGORITHM}))
+    assert findings(archive, keys_file) == [("digest-modified", chain[1]), ("chain-broken", chain[2])]
+    assert cli(archive, keys_file) == 1
+
+
+def test_copied_digest_is_moved_and_leaves_the_original_intact(archive, keys_file) -> None:
+    # A copy of an intact digest at another key: the copy is reported, not the digest at its own key.
+    chain = archive.chains["us-east-1"]
+    copy = chain[1].replace("/2026/11/27/", "/2026/11/26/")
+    archive.path(copy).parent.mkdir(parents=True)
+    for suffix in ("", fmt.METADATA_SUFFIX):
+        archive.path(copy + suffix).write_bytes(archive.path(chain[1] + suffix).read_bytes())
+    assert findings(archive, keys_file) == [("digest-moved", copy)]
+
+
+def test_every_digest_of_the_range_deleted(archive, keys_file, capsys) -> None:
+    # The copy still holds the trail's digests before and after the range, but none of the range:
+    # that is missing evidence (exit 1, each digest by key), not an input the tool cannot use.
+    rng = ("--start", "2026-11-27T18:30:00Z", "--end", "2026-11-27T19:30:00Z")
+    assert cli(archive, keys_file, *rng) == 0
+    capsys.readouterr()
+    gone = []
+    for chain in archive.chains.values():
+        for key in chain[1:3]:  # the two digests whose hours overlap the range
+            archive.delete(key)
+            gone.append(key)
+    assert cli(archive, keys_file, *rng, "--format", "json") == 1
+    out = json.loads(capsys.readouterr().out)
+    assert [(f["kind"], f["key"]) for f in out["findings"]] == [("digest-missing", k) for k in sorted(gone)]
+    assert out["summary"]["digests"] == 0
+    assert [(t["trail"], t["account"], t["regions"]) for t in out["trails"]] == [
+        ("spawn-audit-prod", "123456789012", ["eu-west-1", "us-east-1"])]
+    assert cli(archive, keys_file, *rng, "--format", "markdown") == 1
+    assert "| Digests cover | none in the range |" in capsys.readouterr().out
+
+
+def test_every_digest_of_the_range_deleted_with_only_later_digests(tmp_path) -> None:
+    # Written differently: one region, the range at the start of the chain, so the hourly cadence
+    # is counted back from the first digest after the range.
+    a = archive_factory.build_archive(tmp_path / "a", regions=("us-east-1",), backfill=False)
+    keys = a.write_public_keys(tmp_path / "k.json")
+    start, end = (verify.parse_time_arg(o, v) for o, v in (("--start", "2026-11-27T17:00:00Z"),
+                                                           ("--end", "2026-11-27T18:30:00Z")))
+    assert findings(a, keys, start=start, end=end) == []
+    chain = a.chains["us-east-1"]
+    a.delete(chain[0])
+    a.delete(chain[1])
+    assert findings(a, keys, start=start, end=end) == [("digest-missing", chain[0]),
+                                                       ("digest-missing", chain[1])]

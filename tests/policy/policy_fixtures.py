@@ -18,6 +18,8 @@ KEY_ARN = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/0b1c2d3e-4f50-6172-8394-a5b6c7d8e
 LOG_GROUP_NAME = "/spawn/audit/cloudtrail"
 LOG_GROUP_ARN = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{LOG_GROUP_NAME}"
 ALERT_TOPIC = "spawn-audit-alerts"
+TRAIL_ARN = f"arn:aws:cloudtrail:{REGION}:{ACCOUNT}:trail/spawn-audit"
+AUDITOR_ARN = f"arn:aws:iam::{ACCOUNT}:role/SecurityAuditor"
 
 TRAIL = "aws:cloudtrail/trail:Trail"
 BUCKET = "aws:s3/bucket:Bucket"
@@ -35,10 +37,15 @@ def tls_policy(bucket_name: str = BUCKET_NAME) -> str:
         "Statement": [
             {"Sid": "AWSCloudTrailWrite", "Effect": "Allow",
              "Principal": {"Service": "cloudtrail.amazonaws.com"}, "Action": "s3:PutObject",
-             "Resource": f"arn:aws:s3:::{bucket_name}/AWSLogs/{ACCOUNT}/*"},
+             "Resource": f"arn:aws:s3:::{bucket_name}/AWSLogs/{ACCOUNT}/*",
+             "Condition": {"StringEquals": {"aws:SourceArn": TRAIL_ARN}}},
             {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
              "Resource": [f"arn:aws:s3:::{bucket_name}", f"arn:aws:s3:::{bucket_name}/*"],
              "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
+            {"Sid": "DenyLogReadsExceptAuditors", "Effect": "Deny", "Principal": "*",
+             "Action": ["s3:GetObject", "s3:GetObjectVersion"], "Resource": f"arn:aws:s3:::{bucket_name}/*",
+             "Condition": {"ArnNotLike": {"aws:PrincipalArn": [AUDITOR_ARN]},
+                           "BoolIfExists": {"aws:PrincipalIsAWSService": "false"}}},
         ],
     })
 

@@ -85,7 +85,9 @@ def test_controls_md_lists_every_policy():
 
 def test_pack_files():
     meta = yaml.safe_load((matrix.POLICY_DIR / "PulumiPolicy.yaml").read_text())
-    assert meta["runtime"] == "python" and meta["version"] and meta["description"]
+    assert meta["runtime"]["name"] == "python" and meta["version"] and meta["description"]
+    # The CLI runs the pack with this virtualenv's interpreter, which gets the pack's requirements.
+    assert meta["runtime"]["options"] == {"virtualenv": "venv"}
     pins = (matrix.POLICY_DIR / "requirements.txt").read_text().split()
     assert pins == ["pulumi==3.272.0", "pulumi-policy==1.21.0"]
 

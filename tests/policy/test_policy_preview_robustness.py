@@ -9,6 +9,7 @@ depends on one produces the advisory diagnostic.
 from __future__ import annotations
 
 import copy
+import json
 
 import pytest
 from policy_fixtures import BUCKET_NAME, KEY_ARN, compliant_stack, find, tls_policy
@@ -54,7 +55,10 @@ def test_brand_new_stack_with_unknown_names_and_policy_document():
     find(stack, "archive-policy").props["policy"] = UNKNOWN_STRING_VALUE
     find(stack, "archive-sse").props["rules"][0]["applyServerSideEncryptionByDefault"]["kmsMasterKeyId"] = \
         UNKNOWN_STRING_VALUE
-    assert preview(stack).summary() == [cant_run("aws-s3-bucket-tls-only", "string value at .policy")]
+    assert preview(stack).summary() == [
+        cant_run(policy, "string value at .policy")
+        for policy in ("aws-s3-bucket-tls-only", "aws-s3-bucket-policy-no-outside-access",
+                       "aws-s3-bucket-reads-limited-to-auditors")]
 
 
 def test_unknown_value_does_not_hide_a_real_violation_elsewhere():
@@ -64,6 +68,8 @@ def test_unknown_value_does_not_hide_a_real_violation_elsewhere():
     assert [d[:2] for d in preview(stack).summary()] == [
         ("aws-s3-bucket-public-access-block", M),
         ("aws-s3-bucket-tls-only", A),
+        ("aws-s3-bucket-policy-no-outside-access", A),
+        ("aws-s3-bucket-reads-limited-to-auditors", A),
     ]
 
 
@@ -267,5 +273,17 @@ def test_stack_of_bare_trail_and_bucket_reports_each_bucket_control():
         ("aws-s3-bucket-ownership-enforced", M),
         ("aws-s3-bucket-object-lock", A),
         ("aws-s3-bucket-mfa-delete", A),
+        # No bucket policy: every principal the account's IAM policies allow may read the logs.
+        ("aws-s3-bucket-reads-limited-to-auditors", M),
         ("aws-cloudwatch-stack-monitoring-alarms", M),
     ]
+
+
+def test_tls_deny_on_every_resource_recognised_when_the_bucket_name_is_unknown():
+    stack = compliant_stack()
+    find(stack, "archive").props["bucket"] = UNKNOWN_STRING_VALUE
+    policy = json.loads(find(stack, "archive-policy").props["policy"])
+    tls = next(s for s in policy["Statement"] if s["Sid"] == "DenyInsecureTransport")
+    tls["Resource"] = "*"
+    find(stack, "archive-policy").props["policy"] = json.dumps(policy)
+    assert preview(stack).summary() == []

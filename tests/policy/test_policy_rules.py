@@ -109,6 +109,15 @@ def _write_only_basic_selector(stack):
                                 "excludeManagementEventSources": ["kms.amazonaws.com"]}]
 
 
+def _without_statement(sid: str) -> Callable[[list[R]], None]:
+    def mutate(stack: list[R]) -> None:
+        props = find(stack, "archive-policy").props
+        doc = json.loads(props["policy"])
+        doc["Statement"] = [st for st in doc["Statement"] if st.get("Sid") != sid]
+        props["policy"] = json.dumps(doc)
+    return mutate
+
+
 def _sse_aes(stack):
     find(stack, "archive-sse").props["rules"][0]["applyServerSideEncryptionByDefault"] = \
         {"sseAlgorithm": "AES256"}
@@ -292,9 +301,7 @@ NEGATIVES = [
          "versioningConfiguration.status is Enabled (Security Hub S3.14, 45 CFR 164.312(c)(1), "
          "PCI DSS 10.3.2, SOC 2 CC7.2)."),
     ]),
-    ("tls-statement-removed", set_prop("archive-policy", "policy", '{"Version": "2012-10-17", "Statement": '
-                                                                   '[]}'),
-     None, [
+    ("tls-statement-removed", _without_statement("DenyInsecureTransport"), None, [
         ("aws-s3-bucket-tls-only", M,
          "Add to the bucket policy of bucket 'archive' a statement with Effect Deny, Principal *, Action "
          "s3:*, "

@@ -36,9 +36,11 @@ def test_invalid_config_for_the_real_pack_is_refused_before_any_preview(tmp_path
 
 
 def test_the_real_pack_gets_its_schema_defaults_without_a_config_file() -> None:
-    # No config file: every policy gets its schema defaults, i.e. all three profiles at once. prod
-    # transitions to GLACIER at day 90, inside PCI DSS 10.5.1's 92-day window: one mandatory finding.
+    # No config file: every policy gets its schema defaults, i.e. all three profiles at once. prod is a
+    # hipaa stack: it transitions to GLACIER at day 90, inside PCI DSS 10.5.1's 92-day window, and lets
+    # the account's own principals read the logs, which PCI DSS 10.3.1 limits to the auditor roles.
     result = run_cli("preview", "--stack", "prod", "--policy-pack", "policy")
     assert result.returncode == 1
     mandatory = [line.split()[2] for line in result.stdout.splitlines() if "- [mandatory]" in line]
-    assert mandatory == ["aws-s3-bucket-lifecycle-immediate-access"]
+    assert mandatory == ["aws-s3-bucket-lifecycle-immediate-access",
+                         "aws-s3-bucket-reads-limited-to-auditors"]

@@ -105,6 +105,19 @@ CASES: list[tuple[str, str, dict[str, Any], str]] = [
      'spawn-audit:auditorRoleArns = ["arn:aws:iam::1234:role/SecurityAuditor"] contains '
      '"arn:aws:iam::1234:role/SecurityAuditor", which is not an IAM role ARN; expected '
      "arn:<partition>:iam::<12-digit account>:role/<name>"),
+    ("auditor-in-another-account", "prod", {"auditorRoleArns": ["arn:aws:iam::999988887777:role/Auditor"]},
+     'spawn-audit:auditorRoleArns = ["arn:aws:iam::999988887777:role/Auditor"] names '
+     '"arn:aws:iam::999988887777:role/Auditor", a role of account 999988887777; allowed: roles of this '
+     "stack's account 123456789012 (the log key and bucket grant nothing to another account, so that role "
+     "could not read the logs)"),
+    ("break-glass-in-another-account", "prod", {"breakGlassRoleArn": "arn:aws:iam::999988887777:role/Bg"},
+     'spawn-audit:breakGlassRoleArn = "arn:aws:iam::999988887777:role/Bg" names '
+     '"arn:aws:iam::999988887777:role/Bg", a role of account 999988887777; allowed: roles of this '
+     "stack's account 123456789012 (the log key and bucket grant nothing to another account, so that role "
+     "could not read the logs)"),
+    ("pci-without-auditors", "prod", {**PCI_BASELINE, "auditorRoleArns": []},
+     "spawn-audit:auditorRoleArns = [] leaves nobody to read the logs, and pci-dss denies reads to every "
+     "other principal (PCI DSS v4.0.1 10.3.1); list at least one IAM role ARN of account 123456789012"),
     ("break-glass-not-an-arn", "prod", {"breakGlassRoleArn": "admin"},
      'spawn-audit:breakGlassRoleArn = "admin" is not an IAM role ARN; expected arn:<partition>:iam::'
      "<12-digit account>:role/<name>; or use \"\" so that nobody may delete log objects"),

@@ -49,8 +49,56 @@ def test_key_policy(prod: ProgramRun) -> None:
                                                        ["kms:Decrypt", "kms:GenerateDataKey*"])
     auditors = policy["AllowAuditorDecrypt"]
     assert auditors["Principal"] == {"AWS": ["arn:aws:iam::123456789012:role/SecurityAuditor"]}
-    assert auditors["Condition"] == {"StringEquals": {"kms:CallerAccount": ACCOUNT,
-                                                      "kms:ViaService": "s3.us-east-1.amazonaws.com"}}
+
+
+# --- each least-privilege statement against the AWS statement it is translated from ---------------------
+
+# AWS CloudTrail User Guide, "Default KMS key policy created in CloudTrail console"
+# (https://docs.aws.amazon.com/awscloudtrail/latest/userguide/default-kms-key-policy.html), statement
+# "Allow principals in the account to decrypt log files" (account 111111111111 in AWS's text).
+AWS_DECRYPT_LOG_FILES = {
+    "Effect": "Allow", "Principal": {"AWS": "*"}, "Action": ["kms:Decrypt", "kms:ReEncryptFrom"],
+    "Resource": "*",
+    "Condition": {"StringEquals": {"kms:CallerAccount": "111111111111"},
+                  "StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn":
+                                 "arn:aws:cloudtrail:*:111111111111:trail/*"}},
+}
+
+# Amazon SNS Developer Guide, "Enable compatibility between event sources from AWS services and encrypted
+# topics" (https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html), the CloudWatch statement.
+AWS_CLOUDWATCH_ENCRYPTED_TOPIC = {
+    "Effect": "Allow", "Principal": {"Service": "cloudwatch.amazonaws.com"},
+    "Action": ["kms:Decrypt", "kms:GenerateDataKey*"], "Resource": "*",
+}
+
+
+def _for_account(value):
+    """AWS's example account id replaced by the stack's."""
+    import json
+
+    return json.loads(json.dumps(value).replace("111111111111", ACCOUNT))
+
+
+def test_auditor_decrypt_keeps_awss_encryption_context_and_names_the_auditors(prod: ProgramRun) -> None:
+    ours = statements(one(prod, KEY))["AllowAuditorDecrypt"]
+    reference = _for_account(AWS_DECRYPT_LOG_FILES)
+    # Same effect, actions, resource and CloudTrail encryption-context condition; the principal narrowed
+    # from every principal of the account to the auditor roles, and S3 the only way in.
+    assert {k: ours[k] for k in ("Effect", "Action", "Resource")} == \
+        {k: reference[k] for k in ("Effect", "Action", "Resource")}
+    assert ours["Condition"]["StringLike"] == reference["Condition"]["StringLike"]
+    assert ours["Condition"]["StringEquals"] == {**reference["Condition"]["StringEquals"],
+                                                 "kms:ViaService": "s3.us-east-1.amazonaws.com"}
+    assert ours["Principal"] == {"AWS": ["arn:aws:iam::123456789012:role/SecurityAuditor"]}
+
+
+def test_cloudwatch_alarm_grant_is_awss_statement_limited_to_this_accounts_alarms(prod: ProgramRun) -> None:
+    ours = statements(one(prod, KEY))["AllowCloudWatchAlarmsUse"]
+    assert {k: v for k, v in ours.items() if k not in ("Sid", "Condition")} == AWS_CLOUDWATCH_ENCRYPTED_TOPIC
+    assert ours["Condition"] == {
+        "StringEquals": {"aws:SourceAccount": ACCOUNT},
+        "ArnLike": {"aws:SourceArn": f"arn:aws:cloudwatch:us-east-1:{ACCOUNT}:alarm:*"},
+    }
 
 
 def test_key_policy_follows_options() -> None:

@@ -46,7 +46,7 @@ def test_archive_policy_statements(prod: ProgramRun) -> None:
     }
     assert policy["AllowAuditorRead"] == {
         "Sid": "AllowAuditorRead", "Effect": "Allow", "Principal": {"AWS": [AUDITOR]},
-        "Action": ["s3:GetObject", "s3:ListBucket"],
+        "Action": ["s3:GetObject", "s3:GetObjectVersion", "s3:ListBucket", "s3:ListBucketVersions"],
         "Resource": [f"arn:aws:s3:::{BUCKET}", f"arn:aws:s3:::{BUCKET}/*"],
     }
     # No break-glass role configured: nobody may delete a log object or version.
@@ -62,8 +62,9 @@ def test_no_deny_locks_the_deployer_out_of_policy_or_lifecycle(prod: ProgramRun)
             if statement["Effect"] != "Deny":
                 continue
             actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
-            # The only blanket deny is conditional on plain HTTP.
-            assert actions in (["s3:DeleteObject", "s3:DeleteObjectVersion"], ["s3:*"])
+            # The only blanket deny is conditional on plain HTTP; the others are object-level only.
+            assert actions in (["s3:DeleteObject", "s3:DeleteObjectVersion"], ["s3:*"],
+                               ["s3:GetObject", "s3:GetObjectVersion"])
             if actions == ["s3:*"]:
                 assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
 
@@ -72,6 +73,36 @@ def test_break_glass_role_is_the_only_exception_to_the_deletion_deny() -> None:
     role = "arn:aws:iam::123456789012:role/BreakGlass"
     deny = archive_policy(ok("prod", {"breakGlassRoleArn": role}))["DenyLogDeletion"]
     assert deny["Condition"] == {"ArnNotEquals": {"aws:PrincipalArn": role}}
+
+
+# S3 API reference (https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html,
+# API_ListObjectVersions.html): reading an earlier version needs s3:GetObjectVersion, listing versions
+# s3:ListBucketVersions; both are what an auditor needs to compare an overwritten log file with its original.
+VERSION_READ_ACTIONS = {"s3:GetObjectVersion", "s3:ListBucketVersions"}
+
+
+def test_auditors_can_read_earlier_versions(prod: ProgramRun) -> None:
+    for name in ("spawn-audit-archive-bucket-policy", "spawn-audit-archive-access-logs-policy"):
+        read = statements(one(prod, POLICY, name))["AllowAuditorRead"]
+        assert VERSION_READ_ACTIONS <= set(read["Action"]), name
+
+
+def test_pci_dss_denies_reads_to_everyone_but_the_auditor_and_break_glass_roles() -> None:
+    role = "arn:aws:iam::123456789012:role/BreakGlass"
+    run = ok("prod", {"complianceProfiles": ["pci-dss"], "breakGlassRoleArn": role})
+    for name, bucket in (("spawn-audit-archive-bucket-policy", BUCKET),
+                         ("spawn-audit-archive-access-logs-policy", ACCESS_BUCKET)):
+        policy = statements(one(run, POLICY, name))
+        assert policy["DenyLogReadsExceptAuditors"] == {
+            "Sid": "DenyLogReadsExceptAuditors", "Effect": "Deny", "Principal": "*",
+            "Action": ["s3:GetObject", "s3:GetObjectVersion"], "Resource": f"arn:aws:s3:::{bucket}/*",
+            "Condition": {"ArnNotLike": {"aws:PrincipalArn": [AUDITOR, role]},
+                          "BoolIfExists": {"aws:PrincipalIsAWSService": "false"}},
+        }
+
+
+def test_hipaa_alone_does_not_deny_reads(prod: ProgramRun) -> None:
+    assert "DenyLogReadsExceptAuditors" not in archive_policy(prod)
 
 
 def test_organization_trail_may_write_under_the_organization_id() -> None:

@@ -1,0 +1,382 @@
+"""Who can reach the evidence: the log bucket's, the trail key's and the alarm topic's resource policies.
+
+Controls served: HIPAA 45 CFR 164.312(a)(1) (access control) and 164.312(c)(1) (integrity), PCI DSS
+v4.0.1 10.3.1 (read access to audit logs limited to a job-related need) and 10.3.2 (audit logs
+protected from modification), SOC 2 CC6.1, CC7.2; Security Hub S3.6 (bucket policies restrict other
+accounts).
+
+Every rule here asks ``policy_doc`` a question of meaning instead of looking for a statement of a
+given shape: "who, outside this stack's account, can read, delete, rewrite or reconfigure the logs?".
+Principals of other accounts, ``*`` and organisation-wide grants fail unless a condition narrows them
+to this account (``aws:PrincipalAccount``, ``aws:PrincipalArn``), and an AWS service principal fails
+unless it acts for this account (``aws:SourceArn``/``aws:SourceAccount``, or the CloudTrail/CloudWatch
+Logs encryption-context ARN in a key policy): AWS's cross-service confused-deputy guidance (IAM User
+Guide, "The confused deputy problem").
+
+The stack's account is read from the trails' own ARN-valued inputs (``arn``, ``cloudWatchLogsRoleArn``,
+``cloudWatchLogsGroupArn``, ``kmsKeyId``, ``snsTopicName``), never from the policy being judged; when
+none is known yet during preview, a decision that needs it is deferred.
+
+S3 applies only one bucket policy per bucket (the last one written), so with several ``BucketPolicy``
+resources (and the deprecated inline ``policy``) every document is judged as if it were the one in
+force: an exposure in any of them fails, and a required deny must be in each.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from pulumi_policy import EnforcementLevel, Severity
+
+from audit_policies import base, graph, policy_doc, s3, settings
+from audit_policies.graph import Graph, Node, known_str
+from audit_policies.props import Unknown, as_bool, is_unknown, parse_json_document
+
+MANDATORY = EnforcementLevel.MANDATORY
+PROFILE = settings.PROFILE_PROPERTIES
+
+KEY = "aws:kms/key:Key"
+KEY_POLICY = "aws:kms/keyPolicy:KeyPolicy"
+ALIAS = "aws:kms/alias:Alias"
+TOPIC_POLICY = "aws:sns/topicPolicy:TopicPolicy"
+
+# What "reading, deleting, rewriting or reconfiguring the logs" means in S3 actions (Amazon S3 API
+# reference; the service authorization reference for Amazon S3).
+READ_ACTIONS = ("s3:GetObject", "s3:GetObjectVersion")
+OBJECT_ACTIONS = {
+    "read": READ_ACTIONS,
+    "delete": ("s3:DeleteObject", "s3:DeleteObjectVersion"),
+    "rewrite": ("s3:PutObject",),
+}
+BUCKET_ACTIONS = {
+    "reconfigure": ("s3:PutBucketPolicy", "s3:DeleteBucketPolicy", "s3:PutLifecycleConfiguration",
+                    "s3:PutBucketVersioning", "s3:PutBucketObjectLockConfiguration", "s3:DeleteBucket"),
+}
+KEY_ACTIONS = {
+    "use": ("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:ReEncryptFrom", "kms:CreateGrant"),
+    "administer": ("kms:PutKeyPolicy", "kms:ScheduleKeyDeletion", "kms:DisableKey"),
+}
+TOPIC_ACTIONS = {
+    "publish to": ("sns:Publish",),
+    "subscribe to": ("sns:Subscribe",),
+    "administer": ("sns:SetTopicAttributes", "sns:AddPermission", "sns:DeleteTopic"),
+}
+
+
+# --- the stack's account ---------------------------------------------------------------------------
+
+_TRAIL_ARN_INPUTS = ("arn", "cloudWatchLogsRoleArn", "cloudWatchLogsGroupArn", "kmsKeyId", "snsTopicName")
+
+
+def stack_accounts(g: Graph) -> tuple[frozenset[str], Unknown | None]:
+    """The accounts the stack's trails belong to, and the first unknown input that might name one."""
+    accounts: set[str] = set()
+    pending: Unknown | None = None
+    for trail in g.of_type(graph.TRAIL):
+        for key in _TRAIL_ARN_INPUTS:
+            value = trail.props.get(key)
+            if is_unknown(value):
+                pending = pending or value
+            elif isinstance(value, str) and value.startswith("arn:"):
+                account = policy_doc.arn_account(value)
+                if account:
+                    accounts.add(account)
+    return frozenset(accounts), pending
+
+
+# --- reporting ---------------------------------------------------------------------------------------
+
+def _describe(found: list[tuple[str, policy_doc.Exposure]]) -> str:
+    """"read (s3:GetObject, s3:GetObjectVersion: principals of account 9999, through statement 'X')"."""
+    by_verb: dict[str, dict[tuple[str, str], list[str]]] = {}
+    for verb, e in found:
+        by_verb.setdefault(verb, {}).setdefault((e.who, e.statement), []).append(e.action)
+    return "; ".join(f"{verb} ({_grouped(groups)})" for verb, groups in by_verb.items())
+
+
+def _grouped(groups: dict[tuple[str, str], list[str]]) -> str:
+    return "; ".join(", ".join(actions) + f": {who}, through {stmt}"
+                     for (who, stmt), actions in groups.items())
+
+
+def _notes(notes: policy_doc.Notes) -> str:
+    return (" Judged conservatively: " + "; ".join(notes.items) + ".") if notes.items else ""
+
+
+def _judge(ctx: base.Context, where: str, urn: str, document: Any, questions: dict[str, tuple[str, ...]],
+           target_of: Callable[[str], list[policy_doc.Target]], accounts: frozenset[str],
+           pending_account: Unknown | None, fix: str, noun: str = "") -> None:
+    """Report the exposures of one document (or defer on an unknown document or account)."""
+    if is_unknown(document):
+        ctx.findings.defer(document)
+        return
+    statements = policy_doc.parse(document)
+    if not statements:
+        return
+    if not accounts and pending_account is not None:
+        ctx.findings.defer(pending_account)
+        return
+    notes = policy_doc.Notes()
+    allowed = policy_doc.Allowed(accounts)
+    found: list[tuple[str, policy_doc.Exposure]] = []
+    for verb, actions in questions.items():
+        for target in target_of(verb):
+            for e in policy_doc.exposures(statements, actions, target, allowed, notes):
+                if (verb, e) not in found:
+                    found.append((verb, e))
+    if not found:
+        return
+    account_text = f"account {', '.join(sorted(accounts))}" if accounts else \
+        "the stack's account (which its trails do not name)"
+    verbs = list(questions)
+    verb_text = ", ".join(verbs[:-1]) + " or " + verbs[-1] if len(verbs) > 1 else verbs[0]
+    ctx.findings.violation(
+        f"{fix} of {where} that let anyone outside {account_text} {verb_text} {noun}; only this "
+        f"account's principals and roles, and AWS services acting for this account (aws:SourceArn or "
+        f"aws:SourceAccount), may {ctx.cite()}. Found: {_describe(found)}.{_notes(notes)}",
+        urn)
+
+
+# --- the log bucket ----------------------------------------------------------------------------------
+
+def bucket_documents(g: Graph, bucket: Node) -> list[tuple[str, str, Any]]:
+    """(label, urn, document) for every bucket policy that may be the one in force on ``bucket``."""
+    found = [(f"bucket policy {p.label()}", p.urn, parse_json_document(p.props.get("policy")))
+             for p in g.companions(bucket, graph.POLICY)]
+    inline = bucket.props.get("policy")
+    if inline is not None:
+        found.append((f"the inline policy of bucket {bucket.label()}", bucket.urn,
+                      parse_json_document(inline)))
+    return found
+
+
+def _object_targets(bucket_name: str, trails: list[Node]) -> list[policy_doc.Target]:
+    prefixes = s3.log_prefixes(trails) or [""]
+    return [policy_doc.Target(f"arn:aws:s3:::{bucket_name}/{p}", prefix=True)
+            for p in dict.fromkeys(prefixes)]
+
+
+def _trail_buckets(g: Graph, args: Any) -> list[tuple[Node, list[Node]]]:
+    buckets = g.trail_buckets()
+    if not buckets:
+        args.not_applicable("no bucket in this stack receives CloudTrail logs")
+    return buckets
+
+
+def bucket_names(bucket: Node, document: dict) -> list[str]:
+    """The bucket's name; while it is unknown during preview, every bucket the document names."""
+    name = bucket.props.get("bucket")
+    if isinstance(name, str) and name:
+        return [name]
+    names = [r.split(":::", 1)[1].split("/", 1)[0] for stmt in policy_doc.parse(document)
+             for r in (stmt.resources or ()) if ":s3:::" in r]
+    return [n for n in dict.fromkeys(names) if n and "*" not in n and "?" not in n] or [""]
+
+
+def _bucket_access(ctx: base.Context, g: Graph, args: Any) -> None:
+    accounts, pending = stack_accounts(g)
+    for bucket, trails in _trail_buckets(g, args):
+        for label, urn, document in bucket_documents(g, bucket):
+            if not isinstance(document, dict):
+                _judge(ctx, label, urn, document, {}, lambda _verb: [], accounts, pending, "")
+                continue
+            for name in bucket_names(bucket, document):
+                objects = _object_targets(name, trails)
+
+                def targets(verb: str, objects=objects, name=name) -> list[policy_doc.Target]:
+                    return [policy_doc.Target(f"arn:aws:s3:::{name}")] if verb in BUCKET_ACTIONS else objects
+
+                _judge(ctx, f"{label} (bucket {bucket.label()})", urn, document,
+                       {**OBJECT_ACTIONS, **BUCKET_ACTIONS}, targets, accounts, pending,
+                       "Remove or narrow the statements", "the logs")
+
+
+def _reads_limited(ctx: base.Context, g: Graph, args: Any) -> None:
+    accounts, pending = stack_accounts(g)
+    for bucket, trails in _trail_buckets(g, args):
+        documents = bucket_documents(g, bucket) or [("the bucket policy", bucket.urn, {})]
+        for label, _urn, document in documents:
+            if is_unknown(document):
+                ctx.findings.defer(document)
+                continue
+            if not accounts and pending is not None:
+                ctx.findings.defer(pending)
+                continue
+            document = document if isinstance(document, dict) else {}
+            notes = policy_doc.Notes()
+            # A bucket policy need not name the account's own principals for them to read: any IAM
+            # policy in the account granting s3:GetObject does (IAM User Guide, "Policy evaluation logic",
+            # same-account requests). So the question starts from every principal of the account.
+            implicit = [policy_doc.principal_scope(policy_doc.Principal("AWS", a)) for a in sorted(accounts)]
+            found = []
+            for name in bucket_names(bucket, document):
+                for target in _object_targets(name, trails):
+                    for e in policy_doc.exposures(policy_doc.parse(document), READ_ACTIONS, target,
+                                                  policy_doc.Allowed(accounts, named_only=True), notes,
+                                                  implicit):
+                        if e not in found:
+                            found.append(e)
+            if not found and accounts:
+                continue
+            groups: dict[tuple[str, str], list[str]] = {}
+            for e in found:
+                groups.setdefault((e.who, e.statement), []).append(e.action)
+            readers = _grouped(groups) or \
+                "the stack's account is not named by its trails, so no reader can be vouched for"
+            ctx.findings.violation(
+                f"Add to {label} of bucket {bucket.label()} a statement with Effect Deny, Principal *, "
+                f"Action {' and '.join(READ_ACTIONS)}, Resource the bucket's objects, and Condition "
+                f"ArnNotLike aws:PrincipalArn [the auditor and break-glass role ARNs] with BoolIfExists "
+                f"aws:PrincipalIsAWSService false: reads of the audit logs must be limited to the named "
+                f"auditor roles {ctx.cite()}; now also readable by: {readers}.{_notes(notes)}",
+                bucket.urn)
+
+
+# --- the trail's KMS key -----------------------------------------------------------------------------
+
+def trail_keys(g: Graph) -> list[Node]:
+    """The KMS keys the stack's trails encrypt with: through the kmsKeyId dependency (a key, or an alias
+    whose targetKeyId is one) or a known key ARN, key id or alias name/ARN."""
+    keys = g.of_type(KEY)
+    aliases = g.of_type(ALIAS)
+    found: list[Node] = []
+
+    def add(node: Node) -> None:
+        if node not in found:
+            found.append(node)
+
+    for trail in g.of_type(graph.TRAIL):
+        for dep in g.deps(trail, "kmsKeyId"):
+            if dep.type == KEY:
+                add(dep)
+            elif dep.type == ALIAS:
+                for key in g.deps(dep, "targetKeyId"):
+                    if key.type == KEY:
+                        add(key)
+        value = known_str(trail.props.get("kmsKeyId"))
+        if not value:
+            continue
+        for key in keys:
+            if value in (key.known("arn"), key.known("keyId")):
+                add(key)
+        alias_name = "alias/" + value.split(":alias/", 1)[1] if ":alias/" in value else \
+            value if value.startswith("alias/") else None
+        for alias in aliases:
+            if alias_name and alias.known("name") == alias_name:
+                for key in g.deps(alias, "targetKeyId"):
+                    if key.type == KEY:
+                        add(key)
+    return found
+
+
+def key_documents(g: Graph, key: Node) -> list[tuple[str, str, Any]]:
+    found = []
+    if key.props.get("policy") is not None:
+        found.append((f"the key policy of KMS key {key.label()}", key.urn,
+                      parse_json_document(key.props.get("policy"))))
+    for node in g.of_type(KEY_POLICY):
+        if key.urn in node.property_dependencies.get("keyId", []) or (
+                key.known("keyId") and node.known("keyId") in (key.known("keyId"), key.known("arn"))):
+            found.append((f"key policy {node.label()} of KMS key {key.label()}", node.urn,
+                          parse_json_document(node.props.get("policy"))))
+    return found
+
+
+def _trail_keys_or_not_applicable(g: Graph, args: Any) -> list[Node]:
+    keys = trail_keys(g)
+    if not keys:
+        args.not_applicable("no trail in this stack encrypts with a KMS key declared in it")
+    return keys
+
+
+def _key_access(ctx: base.Context, g: Graph, args: Any) -> None:
+    accounts, pending = stack_accounts(g)
+    target = [policy_doc.Target("arn:aws:kms:", prefix=True)]
+    for key in _trail_keys_or_not_applicable(g, args):
+        # No policy at all: AWS applies the default key policy, which trusts this account only.
+        for label, urn, document in key_documents(g, key):
+            _judge(ctx, label, urn, document, KEY_ACTIONS, lambda _verb: target, accounts, pending,
+                   "Remove or narrow the statements", "the key")
+
+
+def _key_enabled(ctx: base.Context, g: Graph, args: Any) -> None:
+    for key in _trail_keys_or_not_applicable(g, args):
+        enabled = as_bool(key.props.get("isEnabled"))
+        if is_unknown(enabled):
+            ctx.findings.defer(enabled)
+        elif enabled is False:
+            ctx.findings.violation(
+                f"Set isEnabled to true (or remove it; it defaults to true) on KMS key {key.label()}: "
+                f"CloudTrail cannot deliver log files encrypted with a disabled key {ctx.cite()}.", key.urn)
+
+
+# --- the alarm topic ---------------------------------------------------------------------------------
+
+def alarm_topics(g: Graph) -> tuple[list[Node], Unknown | None]:
+    topics: list[Node] = []
+    pending: Unknown | None = None
+    for alarm in g.of_type(graph.METRIC_ALARM):
+        found, unknown = g.topics_referenced(alarm, "alarmActions")
+        pending = pending or unknown
+        topics.extend(t for t in found if t not in topics)
+    return topics, pending
+
+
+def topic_documents(g: Graph, topic: Node) -> list[tuple[str, str, Any]]:
+    found = []
+    if topic.props.get("policy") is not None:
+        found.append((f"the inline policy of topic {topic.label()}", topic.urn,
+                      parse_json_document(topic.props.get("policy"))))
+    arn, name = topic.known("arn"), topic.known("name")
+    for node in g.of_type(TOPIC_POLICY):
+        value = known_str(node.props.get("arn"))
+        if topic.urn in node.property_dependencies.get("arn", []) or (value and (
+                value == arn or (name and value.startswith("arn:") and value.split(":")[-1] == name))):
+            found.append((f"topic policy {node.label()} of topic {topic.label()}", node.urn,
+                          parse_json_document(node.props.get("policy"))))
+    return found
+
+
+def _topic_access(ctx: base.Context, g: Graph, args: Any) -> None:
+    topics, pending_topic = alarm_topics(g)
+    if not topics:
+        if pending_topic is not None:
+            ctx.findings.defer(pending_topic)
+            return
+        args.not_applicable("no alarm in this stack notifies a topic declared in it")
+    accounts, pending = stack_accounts(g)
+    for topic in topics:
+        arn = topic.known("arn")
+        target = [policy_doc.Target(arn) if arn else policy_doc.Target("arn:aws:sns:", prefix=True)]
+        for label, urn, document in topic_documents(g, topic):
+            _judge(ctx, label, urn, document, TOPIC_ACTIONS, lambda _verb, t=target: t, accounts, pending,
+                   "Remove or narrow the statements", "the topic")
+
+
+def _stack(name: str, description: str, service: str, severity: Severity, check, applies=None):
+    return base.stack_policy(name=name, description=description, service=service, level=MANDATORY,
+                             severity=severity, check=check, config=PROFILE, applies=applies)
+
+
+POLICIES = [
+    _stack("aws-s3-bucket-policy-no-outside-access",
+           "No bucket policy of the S3 bucket a trail writes to may let principals outside the stack's "
+           "account, or AWS services acting for other accounts, read, delete, rewrite or reconfigure the "
+           "logs.", "s3", Severity.CRITICAL, _bucket_access, base.flag_required("restricted_read_access")),
+    _stack("aws-s3-bucket-reads-limited-to-auditors",
+           "Where a profile limits reads of the audit logs to named auditors, the bucket policy must deny "
+           "object reads to every principal but the named auditor and break-glass roles.",
+           "s3", Severity.HIGH, _reads_limited, base.flag_required("auditor_only_reads")),
+    _stack("aws-kms-key-policy-no-outside-access",
+           "The key policy of the KMS key a trail encrypts with may not let principals outside the stack's "
+           "account, or AWS services acting for other accounts, use or administer the key.",
+           "kms", Severity.CRITICAL, _key_access, base.flag_required("restricted_read_access")),
+    _stack("aws-kms-key-enabled",
+           "The KMS key a trail encrypts with must be enabled, or CloudTrail cannot deliver log files.",
+           "kms", Severity.CRITICAL, _key_enabled),
+    _stack("aws-sns-topic-policy-no-outside-access",
+           "The policy of the topic the security alarms notify may not let principals outside the stack's "
+           "account, or AWS services acting for other accounts, publish to, subscribe to or administer it.",
+           "sns", Severity.HIGH, _topic_access, base.flag_required("restricted_read_access")),
+]

@@ -8,6 +8,7 @@ import pulumi
 
 from components import settings
 from components.audit_stack import AuditStack
+from components.log_archive import log_file_lifetime
 
 s = settings.load()
 audit = AuditStack("spawn-audit", s)
@@ -21,7 +22,12 @@ pulumi.export("appAuditLogGroupName", audit.app_log.log_group_name if audit.app_
 pulumi.export("kmsKeyArn", audit.key.arn if audit.key else "")
 pulumi.export("alarmTopicArn", audit.alarms.topic_arn)
 pulumi.export("complianceProfiles", ",".join(s.profiles) or "sandbox")
-pulumi.export("archiveRetentionDays", s.archive_retention_days)
+# What S3 does to a log file: kept at least archiveRetentionDays, deleted by archiveDeletedByDay.
+kept_days, deleted_by_day = log_file_lifetime(s.archive_retention_days, s.object_lock_mode,
+                                              s.object_lock_retention_days)
+pulumi.export("archiveRetentionDays", kept_days)
+pulumi.export("archiveDeletedByDay", deleted_by_day)
+pulumi.export("archiveLifetime", f"at least {kept_days} days, deleted by day {deleted_by_day}")
 pulumi.export("archiveTransitionDays", s.archive_transition_days or 0)
 pulumi.export("archiveStorageClass", s.archive_storage_class)
 pulumi.export("accessLogRetentionDays", s.access_log_retention_days)

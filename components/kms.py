@@ -156,7 +156,8 @@ class AuditKey(pulumi.ComponentResource):
             deletion_window_in_days=args.deletion_window_days,
             policy=key_policy(args),
             tags=args.tags,
-            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
+            # Deleting the key makes every encrypted log file unreadable: never by a stack operation.
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect, retain_on_delete=args.protect),
         )
         self.alias = aws.kms.Alias(
             f"{name}-alias",

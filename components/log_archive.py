@@ -28,6 +28,45 @@ import pulumi_aws as aws
 LIFECYCLE_RULE_ID = "spawn-audit-log-retention"
 ACCESS_LOG_RULE_ID = "spawn-audit-access-log-retention"
 ABORT_INCOMPLETE_UPLOAD_DAYS = 7
+# With Object Lock keeping every version to the retention, a noncurrent version (a log file after its
+# expiration, or an overwritten original) may go one day after it became noncurrent: the lock has
+# already kept it for the full retention, and S3 cannot delete a locked version before its
+# retain-until date (S3 User Guide, "How S3 Object Lock works"; lifecycle expiration included).
+NONCURRENT_DAYS_UNDER_LOCK = 1
+# Objects smaller than 128 KB stay in their storage class: since September 2024 that is S3's default
+# for new lifecycle configurations, written out here so that a provider or API default cannot change
+# it (S3 User Guide, "Transitioning objects using Amazon S3 Lifecycle", minimum object size). Most
+# CloudTrail log files and every digest file are that small, and each object archived to GLACIER or
+# DEEP_ARCHIVE carries 40 KB of billed overhead (8 KB at the STANDARD rate, 32 KB at the archive
+# rate; S3 User Guide, "Understanding and managing Amazon S3 storage classes"): archiving them would
+# cost more than keeping them, and they stay immediately readable.
+TRANSITION_MINIMUM_OBJECT_SIZE = "all_storage_classes_128K"
+
+
+def noncurrent_days(retention_days: int, object_lock_mode: str | None, object_lock_days: int) -> int:
+    """Days a noncurrent version is kept, decided deliberately.
+
+    Under an Object Lock default retention that covers the whole retention, every version is already
+    kept for ``retention_days`` from its creation, so noncurrent versions can go after one day. Without
+    it (or with a shorter lock), an overwritten or deleted original is protected only by the noncurrent
+    expiration itself (plus the bucket policy's deletion deny and the trail's digest files, which make
+    an overwrite detectable): it must then be kept ``retention_days`` after it became noncurrent.
+    """
+    if object_lock_mode and object_lock_days >= retention_days:
+        return NONCURRENT_DAYS_UNDER_LOCK
+    return retention_days
+
+
+def log_file_lifetime(retention_days: int, object_lock_mode: str | None, object_lock_days: int
+                      ) -> tuple[int, int]:
+    """(at least N, deleted by day M): what the lifecycle rule does to a log file nobody touches.
+
+    The current version expires on day N (a delete marker makes it noncurrent), and the noncurrent
+    expiration removes it permanently M - N days later (S3 rounds each step up to the next midnight
+    UTC and runs it asynchronously, so 'by day M' is when it becomes eligible).
+    """
+    return retention_days, retention_days + noncurrent_days(retention_days, object_lock_mode,
+                                                             object_lock_days)
 
 
 @dataclass(frozen=True)
@@ -179,21 +218,22 @@ def access_log_bucket_policy(args: LogArchiveArgs) -> str:
 
 
 def archive_lifecycle_rules(args: LogArchiveArgs) -> list[dict]:
+    kept = noncurrent_days(args.retention_days, args.object_lock_mode, args.object_lock_days)
     rule: dict = {
         "id": LIFECYCLE_RULE_ID,
         "status": "Enabled",
         "filter": {},  # the whole bucket: log files and their digest files keep the same retention
         "expiration": {"days": args.retention_days},
-        # A noncurrent version exists only after an overwrite or delete: keep it as long as the
-        # original so that tampering never shortens retention.
-        "noncurrent_version_expiration": {"noncurrent_days": args.retention_days},
+        # See noncurrent_days: one day under a sufficient Object Lock, the full retention otherwise.
+        "noncurrent_version_expiration": {"noncurrent_days": kept},
         "abort_incomplete_multipart_upload": {"days_after_initiation": ABORT_INCOMPLETE_UPLOAD_DAYS},
     }
     if args.transition_days is not None:
         rule["transitions"] = [{"days": args.transition_days, "storage_class": args.storage_class}]
-        rule["noncurrent_version_transitions"] = [
-            {"noncurrent_days": args.transition_days, "storage_class": args.storage_class}
-        ]
+        if args.transition_days < kept:  # S3 refuses a noncurrent transition at or after its expiration
+            rule["noncurrent_version_transitions"] = [
+                {"noncurrent_days": args.transition_days, "storage_class": args.storage_class}
+            ]
     return [rule]
 
 
@@ -217,7 +257,7 @@ class LogArchive(pulumi.ComponentResource):
                 bucket=args.access_log_bucket_name,
                 force_destroy=args.force_destroy,
                 tags=args.tags,
-                opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
+                opts=pulumi.ResourceOptions(parent=self, protect=args.protect, retain_on_delete=args.protect),
             )
             # S3 server access logging supports only SSE-S3 on the target bucket (S3 User Guide,
             # "Enabling Amazon S3 server access logging"), so this bucket never uses the KMS key.
@@ -232,6 +272,7 @@ class LogArchive(pulumi.ComponentResource):
             aws.s3.BucketLifecycleConfiguration(
                 f"{name}-access-logs-lifecycle",
                 bucket=access_log_bucket.bucket,
+                transition_default_minimum_object_size=TRANSITION_MINIMUM_OBJECT_SIZE,
                 rules=[{
                     "id": ACCESS_LOG_RULE_ID,
                     "status": "Enabled",
@@ -252,7 +293,9 @@ class LogArchive(pulumi.ComponentResource):
             # Object Lock is enabled by its own resource below, not by the bucket's create-only
             # object_lock_enabled flag, so switching it on later does not replace the bucket.
             tags=args.tags,
-            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
+            # protect: pulumi destroy refuses; retain_on_delete: even an unprotected delete leaves the
+            # bucket (and its logs) in AWS. Both follow protectResources, required under every profile.
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect, retain_on_delete=args.protect),
         )
         versioning, public_access_block, ownership = self._secure_bucket(
             f"{name}-bucket", self.bucket, args.kms_key_arn, child)
@@ -266,6 +309,7 @@ class LogArchive(pulumi.ComponentResource):
             f"{name}-bucket-lifecycle",
             bucket=self.bucket.bucket,
             rules=archive_lifecycle_rules(args),
+            transition_default_minimum_object_size=TRANSITION_MINIMUM_OBJECT_SIZE,
             # Noncurrent-version rules only mean something once versioning is on.
             opts=pulumi.ResourceOptions(parent=self, depends_on=[versioning]),
         )

@@ -69,14 +69,18 @@ def audit_log_group(parent: pulumi.Resource, resource_name: str, log_group_name:
     """A log group that holds audit evidence: profile retention, the audit key, ``protect`` on request.
 
     Shared by the trail's group and spawn's application audit group so that both keep evidence alike.
+    With ``protect`` (required under every profile) the group also has CloudWatch Logs deletion
+    protection, which refuses DeleteLogGroup from anyone until it is switched off, and Pulumi's
+    retain_on_delete, so that no stack operation deletes the events.
     """
     return aws.cloudwatch.LogGroup(
         resource_name,
         name=log_group_name,
         retention_in_days=retention_days,
         kms_key_id=kms_key_arn,
+        deletion_protection_enabled=True if protect else None,
         tags=tags,
-        opts=pulumi.ResourceOptions(parent=parent, protect=protect),
+        opts=pulumi.ResourceOptions(parent=parent, protect=protect, retain_on_delete=protect),
     )
 
 

@@ -698,6 +698,10 @@ def load(config: pulumi.Config | None = None) -> Settings:
         r.fail(f"{_key('forceDestroy')} = true is not allowed under {', '.join(req.profiles)}: "
                f"pulumi destroy would delete retained audit logs; use false")
     protect = r.boolean("protectResources")
+    if req is not None and not protect and req.profiles:
+        r.fail(f"{_key('protectResources')} = false is not allowed under {', '.join(req.profiles)}: "
+               f"pulumi destroy could delete the trail, its buckets, key and log groups, the audit "
+               f"evidence; use true")
 
     # --- names --------------------------------------------------------------------------------
     trail_name = r.string("trailName")
@@ -802,9 +806,6 @@ def load(config: pulumi.Config | None = None) -> Settings:
     if req.sandbox:
         pulumi.log.warn(f"{_key('complianceProfiles')} is []: stack {stack} is a sandbox and no regulatory "
                         f"retention floor applies")
-    if req.profiles and not protect:
-        pulumi.log.warn(f"{_key('protectResources')} is false under {', '.join(req.profiles)}: "
-                        f"pulumi destroy may delete the trail, its bucket, key and log group")
 
     return Settings(
         stack=stack,

@@ -531,9 +531,10 @@ def _run_in_context(run: ProgramRun) -> None:
     old_cwd = os.getcwd()
     old_path = list(sys.path)
     program_dir = str(project.main.parent)
-    # A module of the same name loaded from elsewhere (another program's ``components``) would
-    # shadow the program's own: set it aside for the run and put it back after.
-    shadowed = _shadowing_modules(Path(program_dir))
+    # Modules of the same top-level name as the program's own packages, imported from elsewhere (by the
+    # caller, or another program in this process): set aside, so the program imports its own, and
+    # restored afterwards.
+    shadowed = _shadowed_modules(Path(program_dir), str(project.directory))
     for name in shadowed:
         del sys.modules[name]
     old_modules = set(sys.modules)
@@ -568,16 +569,16 @@ def _run_in_context(run: ProgramRun) -> None:
         sys.modules.update(shadowed)
 
 
-def _shadowing_modules(program_dir: Path) -> dict[str, Any]:
-    """Loaded modules named like a top-level module or package of ``program_dir`` but loaded from
-    somewhere else."""
-    own = {p.stem for p in program_dir.glob("*.py")} | {p.name for p in program_dir.iterdir()
-                                                         if (p / "__init__.py").exists()}
-    own.discard("__main__")
-    found = {}
+def _shadowed_modules(program_dir: Path, project_dir: str) -> dict[str, Any]:
+    """Loaded modules whose top-level name is a package or module in ``program_dir`` but whose file
+    lies outside the project (e.g. another project's ``components`` package)."""
+    local = {p.stem for p in program_dir.glob("*.py")} | {p.name for p in program_dir.iterdir() if p.is_dir()}
+    found: dict[str, Any] = {}
     for name, module in list(sys.modules.items()):
-        if name.split(".", 1)[0] in own:
-            module_file = getattr(module, "__file__", None) or ""
-            if not module_file.startswith(str(program_dir)):
-                found[name] = module
+        if name.split(".", 1)[0] not in local or name == "__main__":
+            continue
+        module_file = getattr(module, "__file__", None) or ""
+        if module_file and not module_file.startswith(project_dir):
+            found[name] = module
     return found
+

@@ -317,9 +317,10 @@ def alarm_topics(g: Graph) -> tuple[list[Node], Unknown | None]:
     topics: list[Node] = []
     pending: Unknown | None = None
     for alarm in g.of_type(graph.METRIC_ALARM):
-        found, unknown = g.topics_referenced(alarm, "alarmActions")
+        # Every topic an alarm names by full ARN or may name (ARN unknown at preview) is judged.
+        exact, maybe, unknown = g.topics_referenced(alarm, "alarmActions")
         pending = pending or unknown
-        topics.extend(t for t in found if t not in topics)
+        topics.extend(t for t in exact + maybe if t not in topics)
     return topics, pending
 
 

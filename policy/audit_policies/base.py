@@ -27,7 +27,7 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
-from audit_policies import controls, settings, stack_keys
+from audit_policies import controls, declared, settings, stack_keys
 from audit_policies.graph import Graph
 from audit_policies.props import Findings, plain
 
@@ -76,16 +76,23 @@ def _metadata(name: str, service: str) -> dict[str, Any]:
     }
 
 
+PROFILES_PREFIX = " Enforced profiles: "
+
+
 def _prepare(name: str, properties: Mapping[str, Mapping[str, Any]], raw_config: Any,
-             findings: Findings, applies: Applies | None, not_applicable: Callable[[str], None]
-             ) -> Context | None:
-    values, errors = settings.read(name, properties, plain(raw_config) if raw_config else {})
+             findings: Findings, applies: Applies | None, not_applicable: Callable[[str], None],
+             stack_declares: declared.Declared | None = None) -> Context | None:
+    values, errors = settings.read(name, properties, plain(raw_config) if raw_config else {},
+                                   stack_declares)
     if errors:
         for error in errors:
             findings.violation(error)
         return None
+    if values.requirements is not None:
+        # Every result of a profile-aware policy names what it enforced and where that came from.
+        findings.suffix = f"{PROFILES_PREFIX}{values.describe_sources()}."
     if applies is not None and not applies(values):
-        not_applicable(f"not required by {values.describe_profiles()}")
+        not_applicable(f"not required by {values.describe_profiles()}{findings.suffix}")
     return Context(name, values, findings)
 
 
@@ -100,10 +107,12 @@ def resource_policy(*, name: str, description: str, service: str, resource_types
         if args.resource_type not in resource_types:
             return
         findings = Findings(report_violation)
-        ctx = _prepare(name, properties, args.get_config(), findings, applies, args.not_applicable)
+        props = plain(args.props) or {}
+        ctx = _prepare(name, properties, args.get_config(), findings, applies, args.not_applicable,
+                       declared.from_resources([(args.name, props)]))
         if ctx is None:
             return
-        check(ctx, plain(args.props) or {}, args)
+        check(ctx, props, args)
         findings.finish()
 
     policy = ResourceValidationPolicy(
@@ -122,10 +131,12 @@ def stack_policy(*, name: str, description: str, service: str, level: Enforcemen
 
     def validate(args, report_violation) -> None:
         findings = Findings(report_violation)
-        ctx = _prepare(name, properties, args.get_config(), findings, applies, args.not_applicable)
+        stack = Graph(args.resources)
+        ctx = _prepare(name, properties, args.get_config(), findings, applies, args.not_applicable,
+                       declared.from_resources((n.name, n.props) for n in stack.nodes))
         if ctx is None:
             return
-        check(ctx, Graph(args.resources), args)
+        check(ctx, stack, args)
         findings.finish()
 
     policy = StackValidationPolicy(

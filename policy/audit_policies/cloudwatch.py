@@ -23,9 +23,10 @@ import re
 from typing import Any
 
 from pulumi_policy import EnforcementLevel, Severity
+from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
 
 from audit_policies import base, controls, monitoring, profiles, settings
-from audit_policies.graph import METRIC_ALARM, TRAIL, Graph, Node
+from audit_policies.graph import METRIC_ALARM, TRAIL, Graph, Node, arn_identity, known_str
 from audit_policies.props import Unknown, as_bool, as_number, fmt_number, get, is_set, is_unknown, items
 
 MANDATORY = EnforcementLevel.MANDATORY
@@ -139,11 +140,85 @@ def _alarm_uses(alarm: Node, name: Any, namespace: Any) -> bool | Unknown:
     return pending or False
 
 
+# --- does one matching event make the alarm fire? ------------------------------------------------------
+
+# One matching event produces one datapoint of value v (the filter's metricValue) in one period, and
+# nothing else unless the filter sets a defaultValue (CloudWatch Logs User Guide, "Creating metrics
+# from log events using filters"). Sum, Maximum and SampleCount of that period are v, v and 1 whatever
+# other events do; Average and Minimum only when the filter has no defaultValue (zeros drag them down).
+ALWAYS_STATISTICS = ("Sum", "Maximum", "SampleCount")
+EXCLUSIVE_STATISTICS = ("Average", "Minimum")
+FIRING_OPERATORS = ("GreaterThanOrEqualToThreshold", "GreaterThanThreshold")
+
+
+def filter_value(metric_filter: Node) -> tuple[float | None, str | None, Unknown | None]:
+    """The constant value one matching event emits, or the fix when it is not a positive constant."""
+    transform = metric_filter.props.get("metricTransformation")
+    transform = transform[0] if isinstance(transform, list) and transform else transform
+    value = get(transform, "value")
+    if is_unknown(value):
+        return None, None, value
+    number = as_number(value)
+    if number is None or number <= 0:
+        return None, (f"set metricTransformation.value of metric filter {metric_filter.label()} to a "
+                      f"positive constant such as \"1\" (is {json_value(value)}): a matching event must add "
+                      f"to the metric"), None
+    return number, None, None
+
+
+def json_value(value: Any) -> str:
+    return f"\"{value}\"" if isinstance(value, str) else str(value)
+
+
+def _fires(alarm: Node, metric_filter: Node, value: float, statistic: Any) -> str | Unknown | None:
+    """The fix that makes ``alarm`` fire on one event worth ``value``, None when it does."""
+    props = alarm.props
+    operator, threshold = props.get("comparisonOperator"), as_number(props.get("threshold"))
+    periods, needed = as_number(props.get("evaluationPeriods")), as_number(props.get("datapointsToAlarm"))
+    default = get(metric_filter.props.get("metricTransformation"), "defaultValue")
+    for v in (operator, threshold, periods, needed, statistic, default):
+        if is_unknown(v):
+            return v
+    fixes = []
+    if statistic in EXCLUSIVE_STATISTICS and default is not None:
+        fixes.append(f"use statistic Sum (is {statistic}, which the filter's defaultValue dilutes)")
+    elif statistic not in ALWAYS_STATISTICS + EXCLUSIVE_STATISTICS + ("p100",):
+        fixes.append(f"use statistic Sum (is {statistic or 'not set'})")
+    seen = 1.0 if statistic == "SampleCount" else value
+    fires = threshold is not None and (
+        (operator == "GreaterThanOrEqualToThreshold" and seen >= threshold)
+        or (operator == "GreaterThanThreshold" and seen > threshold))
+    if not fires:
+        shown = fmt_number(threshold) if threshold is not None else "not set"
+        fixes.append(f"set comparisonOperator GreaterThanOrEqualToThreshold with threshold at most "
+                     f"{fmt_number(seen)} (is {operator or 'not set'} {shown})")
+    if (needed if needed is not None else periods) not in (None, 1.0):
+        fixes.append(f"let one breaching datapoint alarm (datapointsToAlarm 1; is "
+                     f"{fmt_number(needed if needed is not None else periods)} of "
+                     f"{fmt_number(periods or 1)})")
+    if not fixes:
+        return None
+    return (f"make alarm {alarm.label()} fire on one matching event (value {fmt_number(seen)}): "
+            + "; ".join(fixes))
+
+
+def _statistic(alarm: Node, name: Any, namespace: Any) -> Any:
+    """The statistic the alarm applies to metric namespace/name (directly or in a metric query)."""
+    if alarm.props.get("metricName") == name and alarm.props.get("namespace") == namespace:
+        return alarm.props.get("statistic") or alarm.props.get("extendedStatistic")
+    for query in items(alarm.props.get("metricQueries")):
+        metric = get(query, "metric")
+        if get(metric, "metricName") == name and get(metric, "namespace") == namespace:
+            return get(metric, "stat")
+    return None
+
+
 # Stages of the filter -> alarm -> topic -> subscription chain, worst first.
-_NO_ALARM, _ACTIONS_OFF, _NO_TOPIC, _NO_SUBSCRIPTION, _OK = range(5)
+_NO_ALARM, _NEVER_FIRES, _ACTIONS_OFF, _NO_TOPIC, _NO_SUBSCRIPTION, _OK = range(6)
 
 
-def _chain(g: Graph, metric_filter: Node, alarms: list[Node]) -> tuple[int, str, Unknown | None]:
+def _chain(g: Graph, metric_filter: Node, alarms: list[Node], identity: tuple[str, str, str] | None
+           ) -> tuple[int, str, Unknown | None]:
     """How far one metric filter's chain gets: (stage, the fix for a message, a pending unknown).
 
     A pending unknown means some alarm might complete the chain once its values are known.
@@ -154,6 +229,11 @@ def _chain(g: Graph, metric_filter: Node, alarms: list[Node]) -> tuple[int, str,
     for value in (transform, name, namespace):
         if is_unknown(value):
             return _NO_ALARM, "", value
+    value, value_fix, value_unknown = filter_value(metric_filter)
+    if value_unknown is not None:
+        return _NO_ALARM, "", value_unknown
+    if value_fix:
+        return _NO_ALARM, value_fix, None
     stage, fix = _NO_ALARM, (f"add an aws.cloudwatch.MetricAlarm on metric {namespace}/{name} of metric "
                              f"filter {metric_filter.label()}")
     pending: Unknown | None = None
@@ -164,27 +244,45 @@ def _chain(g: Graph, metric_filter: Node, alarms: list[Node]) -> tuple[int, str,
             continue
         if not uses:
             continue
+        fires = _fires(alarm, metric_filter, value, _statistic(alarm, name, namespace))
         enabled = as_bool(alarm.props.get("actionsEnabled"))
-        if enabled is False:
+        if is_unknown(fires):
+            pending = pending or fires
+            continue
+        if fires:
+            candidate = (_NEVER_FIRES, fires)
+        elif enabled is False:
             candidate = (_ACTIONS_OFF, f"set actionsEnabled to true on alarm {alarm.label()}")
         else:
-            topics, unknown_action = g.topics_referenced(alarm, "alarmActions")
-            if any(g.subscriptions(t) for t in topics):
+            exact, maybe, unknown_action = g.topics_referenced(alarm, "alarmActions", identity)
+            if any(g.subscriptions(t) for t in exact):
                 if is_unknown(enabled):
                     pending = pending or enabled
                     continue
                 return _OK, "", None
-            if unknown_action is not None and not topics:
-                pending = pending or unknown_action  # the unknown ARN may name a subscribed topic
+            if any(g.subscriptions(t) for t in maybe):
+                # The ARN may name this stack's subscribed topic; only known values can tell.
+                pending = pending or unknown_action or Unknown(UNKNOWN_STRING_VALUE, ("alarmActions",))
                 continue
-            if topics:
+            if exact or maybe:
+                topic = (exact or maybe)[0]
                 candidate = (_NO_SUBSCRIPTION, f"add an aws.sns.TopicSubscription to topic "
-                                               f"{topics[0].label()}, which alarm {alarm.label()} notifies")
+                                               f"{topic.label()}, which alarm {alarm.label()} notifies")
             else:
-                candidate = (_NO_TOPIC, f"add an SNS topic to alarmActions of alarm {alarm.label()}")
+                candidate = (_NO_TOPIC, f"add to alarmActions of alarm {alarm.label()} the full ARN of an "
+                                        f"SNS topic of this stack (a topic of the same name in another "
+                                        f"account or region does not count)")
         if candidate[0] > stage:
             stage, fix = candidate
     return stage, fix, pending
+
+
+def _identity(g: Graph) -> tuple[str, str, str] | None:
+    """The stack's (partition, region, account), from the log group ARN its trails deliver to: the
+    metric filters, hence the metrics and the alarms watching them, live in that account and region."""
+    found = {arn_identity(known_str(t.props.get("cloudWatchLogsGroupArn")))
+             for _, trails in g.trail_log_groups() for t in trails} - {None}
+    return found.pop() if len(found) == 1 else None
 
 
 def _monitoring(ctx: base.Context, g: Graph, args: Any) -> None:
@@ -210,6 +308,7 @@ def _monitoring(ctx: base.Context, g: Graph, args: Any) -> None:
                 if control is not None:
                     by_control.setdefault(control.key, []).append(metric_filter)
     alarms = g.of_type(METRIC_ALARM)
+    identity = _identity(g)
     target = groups[0]
     for control in monitoring.ALL_CONTROLS:
         if control.key in excluded:
@@ -224,7 +323,7 @@ def _monitoring(ctx: base.Context, g: Graph, args: Any) -> None:
                 f"{target.label()}, an alarm on its metric and an alarm action to an SNS topic with a "
                 f"subscription {_control_cite(ctx, control)}.", target.urn)
             continue
-        results = [_chain(g, f, alarms) for f in filters]
+        results = [_chain(g, f, alarms, identity) for f in filters]
         if any(stage == _OK for stage, _, _ in results):
             continue
         pending = next((p for _, _, p in results if p), None)

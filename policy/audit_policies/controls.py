@@ -72,8 +72,8 @@ CONTROLS: dict[str, Clauses] = {
         hipaa=(_HIPAA_AUDIT,), pci_dss=("PCI DSS 10.2.1",), soc2=("SOC 2 CC7.2",),
         cis=("3.1",), security_hub=("CloudTrail.1",), aws_config=("cloudtrail-security-trail-enabled",),
         url=f"{_SH}/cloudtrail-controls.html#cloudtrail-1",
-        remediation="Set isMultiRegionTrail to true so activity in every region, including regions "
-                    "enabled later, is recorded by this trail.",
+        remediation="Set isMultiRegionTrail to true on a trail that records management events, so "
+                    "activity in every region, including regions enabled later, is recorded.",
     ),
     "aws-cloudtrail-trail-global-service-events": Clauses(
         hipaa=(_HIPAA_AUDIT,), pci_dss=("PCI DSS 10.2.1",), soc2=("SOC 2 CC7.2",),
@@ -87,10 +87,12 @@ CONTROLS: dict[str, Clauses] = {
         hipaa=(_HIPAA_AUDIT,), pci_dss=("PCI DSS 10.2.1", "PCI DSS 10.2.1.2"), soc2=("SOC 2 CC7.2",),
         cis=("3.1",), security_hub=("CloudTrail.1",), aws_config=("cloudtrail-security-trail-enabled",),
         url="https://docs.aws.amazon.com/awscloudtrail/latest/userguide/logging-management-events-with-cloudtrail.html",
-        remediation="Record read and write management events without exclusions: either omit event "
-                    "selectors, or use eventSelectors with readWriteType All, includeManagementEvents true "
-                    "and no excludeManagementEventSources, or an advanced event selector on "
-                    "eventCategory Management without readOnly or eventSource exclusions.",
+        remediation="Make the stack's multi-region trails together record read and write management "
+                    "events from every source: on one trail, omit event selectors, or use eventSelectors "
+                    "with readWriteType All, includeManagementEvents true and no "
+                    "excludeManagementEventSources, or advanced selectors on eventCategory Management "
+                    "without eventSource exclusions (readOnly may split reads and writes over selectors "
+                    "or trails).",
     ),
     "aws-cloudtrail-trail-logging-enabled": Clauses(
         hipaa=(_HIPAA_AUDIT,), pci_dss=("PCI DSS 10.2.1",), soc2=("SOC 2 CC7.2",),
@@ -303,6 +305,30 @@ CONTROLS: dict[str, Clauses] = {
         remediation="For each control, add an aws.cloudwatch.LogMetricFilter with the prescribed pattern on "
                     "a log group the trail delivers to, an aws.cloudwatch.MetricAlarm on its metric, and an "
                     "alarm action to an SNS topic that has an aws.sns.TopicSubscription.",
+    ),
+    # --- Evidence stores (stack) ---------------------------------------------------------------------
+    "aws-s3-bucket-single-configuration": Clauses(
+        hipaa=(_HIPAA_INTEGRITY, _HIPAA_ACCESS), pci_dss=("PCI DSS 10.3.2",), soc2=("SOC 2 CC6.1",),
+        url="https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutBucketPolicy.html",
+        remediation="Keep one resource per bucket for each singleton configuration (BucketPolicy, "
+                    "BucketPublicAccessBlock, BucketVersioning, BucketServerSideEncryptionConfiguration, "
+                    "BucketLifecycleConfiguration, BucketLogging, BucketObjectLockConfiguration, "
+                    "BucketOwnershipControls, BucketAcl) and no inline argument for the same thing: each "
+                    "Put* call replaces the bucket's whole configuration.",
+    ),
+    "aws-cloudtrail-trail-bucket-unverifiable": Clauses(
+        hipaa=(_HIPAA_AUDIT,), pci_dss=("PCI DSS 10.3.2",), soc2=("SOC 2 CC7.2",),
+        url="https://docs.aws.amazon.com/awscloudtrail/latest/userguide/create-s3-bucket-policy-for-cloudtrail.html",
+        remediation="Declare the trail's bucket and its configuration in the same stack, or run the pack "
+                    "on the stack that declares them and keep that evidence with this one.",
+    ),
+    "aws-cloudtrail-stack-evidence-protected": Clauses(
+        hipaa=(_HIPAA_RETENTION, _HIPAA_INTEGRITY), pci_dss=("PCI DSS 10.3.2", "PCI DSS 10.5.1"),
+        soc2=("SOC 2 CC7.2",),
+        url="https://www.pulumi.com/docs/iac/concepts/options/protect/",
+        remediation="Create the trails, their buckets and access-log buckets, log groups and KMS keys with "
+                    "pulumi.ResourceOptions(protect=True) (spawn-audit: protectResources true), and the "
+                    "trail log groups with deletion_protection_enabled=True.",
     ),
 }
 

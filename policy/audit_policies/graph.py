@@ -199,30 +199,38 @@ class Graph:
 
     # --- topics ------------------------------------------------------------------------------------
 
-    def topics_referenced(self, node: Node, prop: str) -> tuple[list[Node], Unknown | None]:
-        """Topics a list-of-ARNs property points at, and the first unknown element (if any).
+    def topics_referenced(self, node: Node, prop: str, identity: tuple[str, str, str] | None = None
+                          ) -> tuple[list[Node], list[Node], Unknown | None]:
+        """Topics a list-of-ARNs property names by full ARN, topics it may name, and the first unknown.
 
-        Known ARNs are matched to topics by ARN or name; the property dependencies only stand in for
-        elements that are unknown or match no topic by value (an empty known list means no topic).
+        A known ARN names a topic of this stack only when it equals the topic's full ARN: its known
+        ``arn``, or, while that is unknown (preview), ``arn:<partition>:sns:<region>:<account>:<name>``
+        built from ``identity`` (partition, region, account of the stack). A same-named topic in another
+        account or region is not this stack's topic. Without ``identity`` a same-named topic whose ARN is
+        unknown is only "maybe", as is a topic an unknown element depends on.
         """
         value = node.props.get(prop)
+        deps = [d for d in self.deps(node, prop) if d.type == TOPIC]
         if is_unknown(value):
-            return [d for d in self.deps(node, prop) if d.type == TOPIC], value
+            return [], deps, value
         values = value if isinstance(value, list) else [] if value is None else [value]
         unknown = next((v for v in values if is_unknown(v)), None)
-        topics: list[Node] = []
-        unmatched = False
+        exact: list[Node] = []
+        maybe: list[Node] = []
         for arn in (known_str(v) for v in values):
-            if arn:
-                candidates = self._named.get(("topic", arn), []) + self._named.get(
-                    ("topic", arn.split(":")[-1]), [])
-                unique = {t.urn: t for t in candidates}.values()
-                found = [t for t in unique if _topic_matches(t, arn)]
-                unmatched = unmatched or not found
-                topics.extend(t for t in found if t not in topics)
-        if unknown is not None or unmatched:
-            topics.extend(d for d in self.deps(node, prop) if d.type == TOPIC and d not in topics)
-        return topics, unknown
+            if not arn:
+                continue
+            candidates = (self._named.get(("topic", arn), [])
+                          + self._named.get(("topic", arn.split(":")[-1]), []))
+            for topic in {t.urn: t for t in candidates}.values():
+                verdict = _topic_matches(topic, arn, identity)
+                if verdict is True and topic not in exact:
+                    exact.append(topic)
+                elif verdict is None and topic not in maybe:
+                    maybe.append(topic)
+        if unknown is not None:
+            maybe.extend(d for d in deps if d not in exact and d not in maybe)
+        return exact, [t for t in maybe if t not in exact], unknown
 
     def subscriptions(self, topic: Node) -> list[Node]:
         found = self._referring("topic", topic, topic.known("arn"), (SUBSCRIPTION,))
@@ -234,12 +242,24 @@ class Graph:
         return found
 
 
-def _topic_matches(topic: Node, arn: str | None) -> bool:
-    if not arn:
-        return False
-    if topic.known("arn") == arn:
-        return True
+def _topic_matches(topic: Node, arn: str, identity: tuple[str, str, str] | None) -> bool | None:
+    """True when ``arn`` is the topic's full ARN, False when it is not, None when that is unknown."""
+    own = topic.props.get("arn")
+    if known_str(own):
+        return own == arn
     name = topic.known("name")
-    return name is not None and arn.split(":")[-1] == name and arn.startswith("arn:")
+    if name is None or arn.split(":")[-1] != name or not arn.startswith("arn:"):
+        return False
+    if identity is None:
+        return None
+    partition, region, account = identity
+    region = topic.known("region") or region
+    return arn == f"arn:{partition}:sns:{region}:{account}:{name}"
 
 
+def arn_identity(arn: str | None) -> tuple[str, str, str] | None:
+    """(partition, region, account) of a regional ARN, or None."""
+    parts = (arn or "").split(":")
+    if len(parts) < 6 or parts[0] != "arn" or not parts[3] or not parts[4]:
+        return None
+    return parts[1], parts[3], parts[4]

@@ -11,11 +11,22 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from audit_policies import controls, profiles
+from audit_policies import controls, declared, profiles
 from audit_policies.pack import ALL_POLICIES
 
 POLICY_DIR = Path(__file__).resolve().parent.parent
 REPO_DIR = POLICY_DIR.parent
+
+# The repository's stacks -> the pack config each one's gate runs with (.ci/stacks.json, the one map
+# that CI, the workflow, these docs and the tests read). Absent when the pack is used on its own.
+STACKS_FILE = REPO_DIR / ".ci" / "stacks.json"
+
+
+def stack_configs() -> dict[str, str]:
+    if not STACKS_FILE.is_file():
+        return {}
+    return dict(json.loads(STACKS_FILE.read_text(encoding="utf-8"))["stacks"])
+
 
 # Example config files: file stem -> profiles. "sandbox" is the dev stack's profile (none).
 EXAMPLE_PROFILES: dict[str, list[str]] = {
@@ -135,6 +146,25 @@ def render_docs() -> str:
         "\"not applicable\"; hygiene advisories and the one-year trail log group baseline still run. |",
         "| no config | hipaa + pci-dss + soc2 | What an organisation gets by applying the pack without "
         "config: the strictest value of every parameter. |",
+        "",
+        "## Which profiles are enforced",
+        "",
+        "The pack enforces the union of its configured `profiles` (the organisation's floor) and the "
+        "profiles the stack declares on its own resources with the tag "
+        f"`{declared.TAG_KEY}` (profile names separated by spaces; `{declared.SANDBOX_VALUE}` declares "
+        "none). spawn-audit's program sets that tag on every taggable resource from the stack's "
+        "`complianceProfiles`, so changing a stack's profiles is a one-line change in its stack file, "
+        "and a stack can raise the bar but never lower it below the pack config. A resource policy "
+        "reads the declaration on the resource it checks, a stack policy every declaration in the "
+        "stack; an unknown profile in the tag is a violation. Every message of a profile-aware policy "
+        "ends with `Enforced profiles: <profile> (<where it comes from>), ...`.",
+        "",
+        "The repository's stacks and the pack config each gate runs with (`.ci/stacks.json`, read by "
+        "`.ci/run`, the workflow's matrix and the tests):",
+        "",
+        "| Stack | Pack config |",
+        "|---|---|",
+        *[f"| `{stack}` | `policy/config/{config}.json` |" for stack, config in stack_configs().items()],
         "",
         "A pull-request job without Pulumi credentials runs the same pack offline (see "
         "`.github/workflows/compliance-preview.yml`). A mandatory violation fails the preview; advisory "

@@ -6,7 +6,7 @@ which must never import ``__main__``.
 
 from __future__ import annotations
 
-from audit_policies import access, cloudtrail, cloudwatch, kms, s3, sns
+from audit_policies import access, cloudtrail, cloudwatch, evidence, kms, s3, sns
 
 PACK_NAME = "spawn-audit-compliance"
 PACK_DESCRIPTION = (
@@ -22,6 +22,7 @@ ALL_POLICIES = [
     *kms.POLICIES,
     *cloudwatch.POLICIES,
     *sns.POLICIES,
+    *evidence.POLICIES,
 ]
 
 POLICIES_BY_NAME = {p.name: p for p in ALL_POLICIES}

@@ -178,9 +178,12 @@ class Findings:
     report: Callable[..., None]
     unknowns: list[Unknown] = field(default_factory=list)
     count: int = 0
+    # Appended to every message once the policy knows which profiles it enforces, and why.
+    suffix: str = ""
 
     def violation(self, message: str, urn: str | None = None) -> None:
         self.count += 1
+        message = message + self.suffix
         if urn:
             self.report(message, urn)
         else:

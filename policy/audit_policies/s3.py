@@ -401,11 +401,46 @@ def _floor_source(ctx: base.Context, configured_key: str,
     return profile_floor, "under " + ", ".join(f"{p} ({clause_of(p)})" for p in binding)
 
 
+def object_lock_days(g: Graph, bucket: Node) -> float | None | Unknown:
+    """The bucket's Object Lock default retention in days (years count 365), None when there is none."""
+    rules = [get(c.props.get("rule"), "defaultRetention") for c in g.companions(bucket, graph.OBJECT_LOCK)]
+    rules.append(get(bucket.props.get("objectLockConfiguration"), "rule", "defaultRetention"))
+    best: float | None = None
+    for rule in rules:
+        days, years, mode = get(rule, "days"), get(rule, "years"), get(rule, "mode")
+        pending = _first_unknown(rule, days, years, mode)
+        if pending:
+            return pending
+        if mode not in ("GOVERNANCE", "COMPLIANCE"):
+            continue
+        value = as_number(days) if days is not None else (as_number(years) or 0) * 365
+        best = max(best or 0, value or 0)
+    return best
+
+
+def lifetime(expiration_days: float, noncurrent_days: float | None) -> str:
+    """What S3 does to a log file under one rule: kept at least N days, permanently deleted by day M."""
+    if noncurrent_days is None:
+        return (f"log files stay current for {fmt_number(expiration_days)} days, then their noncurrent "
+                f"versions are never deleted")
+    return (f"log files live at least {fmt_number(expiration_days)} days and are deleted by day "
+            f"{fmt_number(expiration_days + noncurrent_days)}")
+
+
 def _retention(ctx: base.Context, g: Graph, bucket: Node, trails: list[Node]) -> None:
+    """Expiration (current versions) must reach the floor. Noncurrent versions (an overwritten or
+    deleted original, or a log file after its expiration) must too, unless Object Lock's default
+    retention already keeps every version to the floor: then a short noncurrent expiration only
+    removes versions after their lock has run out (the lifetime is then 'at least N, deleted by N+1')."""
     floor, source = _floor_source(ctx, "minRetentionDays", lambda r: r.retention_floor_days,
                                   lambda p: controls.RETENTION_CLAUSES[p])
     where = f"on bucket {bucket.label()}"
+    lock: Any = None
     for rule in log_lifecycle_rules(g, bucket, trails):
+        current = [as_number(d) for d, _ in rule.expirations if not is_set(_)]
+        expiry = current[0] if len(current) == 1 and isinstance(current[0], float) else None
+        noncurrent = [as_number(d) for d in rule.noncurrent_expirations]
+        shown_nc = noncurrent[0] if len(noncurrent) == 1 and isinstance(noncurrent[0], float) else None
         checks: list[tuple[str, Any, Any]] = [("expiration days", d, date) for d, date in rule.expirations]
         checks += [("noncurrentVersionExpiration days", d, None) for d in rule.noncurrent_expirations]
         for what, days, date in checks:
@@ -419,13 +454,23 @@ def _retention(ctx: base.Context, g: Graph, bucket: Node, trails: list[Node]) ->
                     f"retention must be at least {floor} days {source}; a fixed date deletes newer log "
                     f"files early.", bucket.urn)
             elif days_n is not None and days_n < floor:
+                if what.startswith("noncurrent"):
+                    lock = object_lock_days(g, bucket) if lock is None else lock
+                    if is_unknown(lock):
+                        ctx.findings.defer(lock)
+                        continue
+                    if lock is not None and lock >= floor:
+                        continue  # every version is locked to the floor; lifecycle cannot delete it sooner
                 if is_unknown(rule.enabled):
                     ctx.findings.defer(rule.enabled)
                     continue
+                now = f"; {lifetime(expiry, shown_nc)}" if expiry is not None else ""
+                lock_hint = (" or protect every version to the floor with an Object Lock default retention "
+                             f"of at least {floor} days" if what.startswith("noncurrent") else "")
                 ctx.findings.violation(
                     f"Raise {what} of lifecycle rule {rule.label} {where} to at least {floor} or remove "
-                    f"the expiration: retention must be at least {floor} days {source}; "
-                    f"is {fmt_number(days_n)}.", bucket.urn)
+                    f"the expiration{lock_hint}: retention must be at least {floor} days {source}; "
+                    f"is {fmt_number(days_n)}{now}.", bucket.urn)
 
 
 def retention_floor_set(s: settings.Settings) -> bool:

@@ -16,9 +16,10 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from audit_policies import declared as declared_profiles
 from audit_policies import profiles
 
 # Strict by default: an organisation that applies the pack without config gets every profile.
@@ -62,6 +63,8 @@ class Settings:
 
     values: Mapping[str, Any]
     requirements: profiles.Requirements | None
+    # Enforced profile -> where it comes from (pack config and/or a stack declaration).
+    sources: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def profiles(self) -> tuple[str, ...] | None:
@@ -74,6 +77,10 @@ class Settings:
     def describe_profiles(self) -> str:
         chosen = self.profiles or ()
         return " + ".join(chosen) if chosen else "the sandbox profile (none)"
+
+    def describe_sources(self) -> str:
+        """'hipaa (pack config), pci-dss (stack tag ... on 'trail')' -- what every result names."""
+        return declared_profiles.describe(dict(self.sources))
 
 
 def _is_whole_number(value: Any) -> bool:
@@ -121,8 +128,13 @@ def _check(key: str, spec: Mapping[str, Any], value: Any) -> str | None:
 
 
 def read(policy_name: str, properties: Mapping[str, Mapping[str, Any]],
-         raw: Mapping[str, Any] | None) -> tuple[Settings | None, list[str]]:
-    """Apply schema defaults to ``raw`` and validate it; return the settings or the error messages."""
+         raw: Mapping[str, Any] | None,
+         declared: declared_profiles.Declared | None = None) -> tuple[Settings | None, list[str]]:
+    """Apply schema defaults to ``raw`` and validate it; return the settings or the error messages.
+
+    A profile-aware policy enforces its configured ``profiles`` plus the profiles the stack
+    declares (``declared``): the configured list is a floor the stack can only raise.
+    """
     given = dict(raw or {})
     errors: list[str] = []
     values: dict[str, Any] = {}
@@ -139,9 +151,14 @@ def read(policy_name: str, properties: Mapping[str, Mapping[str, Any]],
     if errors:
         return None, [f"Invalid pack config for {policy_name}: {e}." for e in errors]
     requirements = None
+    sources: dict[str, str] = {}
     if "profiles" in properties:
+        declared = declared or declared_profiles.Declared()
+        if declared.errors:
+            return None, [f"Invalid stack declaration for {policy_name}: {e}." for e in declared.errors]
+        enforced, sources = declared_profiles.combine(values["profiles"], declared)
         try:
-            requirements = profiles.requirements(values["profiles"], values["auditPeriodDays"])
+            requirements = profiles.requirements(enforced, values["auditPeriodDays"])
         except profiles.ProfileError as exc:  # defensive: the checks above should catch these first
             return None, [f"Invalid pack config for {policy_name}: {exc}."]
-    return Settings(values, requirements), []
+    return Settings(values, requirements, sources), []

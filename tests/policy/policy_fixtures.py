@@ -77,7 +77,7 @@ def bucket_resources() -> list[R]:
     on_bucket = {"bucket": ["archive"]}
     return [
         R(BUCKET, "archive",
-          {"bucket": BUCKET_NAME, "objectLockEnabled": True, "tags": {"owner": "security"}}),
+          {"bucket": BUCKET_NAME, "objectLockEnabled": True, "tags": {"owner": "security"}}, protect=True),
         R("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "archive-pab",
           {"bucket": BUCKET_NAME, "blockPublicAcls": True, "blockPublicPolicy": True,
            "ignorePublicAcls": True, "restrictPublicBuckets": True}, on_bucket),
@@ -136,14 +136,16 @@ def monitoring_resources() -> list[R]:
 def compliant_stack() -> list[R]:
     return [
         R(KEY, "key", {"description": "spawn-audit", "enableKeyRotation": True,
-                       "customerMasterKeySpec": "SYMMETRIC_DEFAULT", "keyUsage": "ENCRYPT_DECRYPT"}),
+                       "customerMasterKeySpec": "SYMMETRIC_DEFAULT", "keyUsage": "ENCRYPT_DECRYPT"},
+          protect=True),
         *bucket_resources(),
-        R(LOG_GROUP, "log-group", {"name": LOG_GROUP_NAME, "retentionInDays": 2557, "kmsKeyId": KEY_ARN},
-          {"kmsKeyId": ["key"]}),
+        R(LOG_GROUP, "log-group", {"name": LOG_GROUP_NAME, "retentionInDays": 2557, "kmsKeyId": KEY_ARN,
+                                   "deletionProtectionEnabled": True},
+          {"kmsKeyId": ["key"]}, protect=True),
         R(TOPIC, "delivery", {"name": "spawn-audit-delivery", "kmsMasterKeyId": KEY_ARN},
           {"kmsMasterKeyId": ["key"]}),
         R(TRAIL, "trail", trail_props(),
-          {"s3BucketName": ["archive"], "kmsKeyId": ["key"], "snsTopicName": ["delivery"]}),
+          {"s3BucketName": ["archive"], "kmsKeyId": ["key"], "snsTopicName": ["delivery"]}, protect=True),
         *monitoring_resources(),
     ]
 

@@ -48,12 +48,18 @@ def engine_config(user: dict[str, Any] | None = None) -> dict[str, tuple[int, di
     return {name: (_PROTO_LEVELS[c.enforcement_level], c.properties) for name, c in config.items()}
 
 
+PROFILES_PREFIX = " Enforced profiles: "
+
+
 @dataclass
 class Diag:
     policy: str
     level: str
     message: str  # the reported message, without the "description\n" prefix the SDK adds
     urn: str
+    # The trailing "Enforced profiles: ..." sentence of a profile-aware policy ("" otherwise); kept
+    # apart so that rule tests compare the finding itself, and profile tests compare this.
+    profiles: str = ""
 
 
 @dataclass
@@ -76,6 +82,7 @@ class R:
     name: str
     props: dict[str, Any]
     deps: dict[str, list[str]] = field(default_factory=dict)
+    protect: bool = False  # the Pulumi resource option, sent in AnalyzerResourceOptions
 
     @property
     def urn(self) -> str:
@@ -94,8 +101,10 @@ def _result(response) -> Result:
         message = d.message
         if message.startswith(d.description + "\n"):
             message = message[len(d.description) + 1:]
-        diags.append(Diag(d.policyName, LEVEL_NAMES[d.enforcementLevel], message, d.urn))
-    return Result(diags, {n.policy_name: n.reason for n in response.not_applicable})
+        message, _, profiles = message.partition(PROFILES_PREFIX)
+        diags.append(Diag(d.policyName, LEVEL_NAMES[d.enforcementLevel], message, d.urn, profiles))
+    return Result(diags, {n.policy_name: n.reason.partition(PROFILES_PREFIX)[0]
+                          for n in response.not_applicable})
 
 
 class Pack:
@@ -112,14 +121,16 @@ class Pack:
 
     def analyze(self, resource: R) -> Result:
         request = proto.AnalyzeRequest(type=resource.type, properties=_struct(resource.props),
-                                       urn=resource.urn, name=resource.name)
+                                       urn=resource.urn, name=resource.name,
+                                       options=proto.AnalyzerResourceOptions(protect=resource.protect))
         return _result(self.servicer.Analyze(request, None))
 
     def analyze_stack(self, resources: list[R]) -> Result:
         by_name = {r.name: r for r in resources}
         request = proto.AnalyzeStackRequest()
         for r in resources:
-            item = request.resources.add(type=r.type, urn=r.urn, name=r.name, properties=_struct(r.props))
+            item = request.resources.add(type=r.type, urn=r.urn, name=r.name, properties=_struct(r.props),
+                                         options=proto.AnalyzerResourceOptions(protect=r.protect))
             for prop, names in r.deps.items():
                 item.propertyDependencies[prop].urns.extend(by_name[n].urn for n in names)
             item.dependencies.extend(sorted({by_name[n].urn for names in r.deps.values() for n in names}))

@@ -40,6 +40,15 @@ TLS_MESSAGE = (
 )
 
 
+# The second BucketPolicy on the archive is itself a violation (aws-s3-bucket-single-configuration).
+DUPLICATE_POLICY = (
+    "aws-s3-bucket-single-configuration", "mandatory",
+    "Keep one bucket policy for bucket 'archive' and remove the others: 'archive-policy' (BucketPolicy) and "
+    "'archive-policy-2' (BucketPolicy) all set it; S3 keeps one per bucket and the last one applied wins, so "
+    "a compliant one can be silently replaced (45 CFR 164.312(c)(1), 45 CFR 164.312(a)(1), PCI DSS 10.3.2, "
+    "SOC 2 CC6.1).",
+)
+
 def bucket_violation(
     found: str, notes: str = "", where: str = "bucket policy 'archive-policy'", cite: str = BUCKET_CITE
 ) -> tuple[str, str, str]:
@@ -418,7 +427,9 @@ def test_every_bucket_policy_is_judged_as_if_it_were_the_one_in_force():
             )
         )
 
-    assert preview(second_policy) == [
+    result = preview(second_policy)
+    assert result[-1] == DUPLICATE_POLICY  # S3 keeps one policy per bucket: the duplicate itself
+    assert result[:-1] == [
         bucket_violation(
             f"delete (s3:DeleteObject: principals of account {OTHER}, through statement 'Other')",
             where="bucket policy 'archive-policy-2'",
@@ -495,7 +506,9 @@ def test_second_bucket_policy_without_the_read_deny_is_caught():
             )
         )
 
-    assert preview(second_policy) == [
+    result = preview(second_policy)
+    assert result[-1] == DUPLICATE_POLICY  # S3 keeps one policy per bucket: the duplicate itself
+    assert result[:-1] == [
         reads_violation(
             f"s3:GetObject, s3:GetObjectVersion: every principal of account {ACCOUNT}, through IAM policies "
             f"of the "
@@ -634,7 +647,9 @@ def test_second_bucket_policy_without_tls_names_it():
             )
         )
 
-    assert preview(second_policy) == [
+    result = preview(second_policy)
+    assert result[-1] == DUPLICATE_POLICY  # S3 keeps one policy per bucket: the duplicate itself
+    assert result[:-1] == [
         (
             TLS_RULE,
             M,

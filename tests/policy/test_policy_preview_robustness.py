@@ -83,8 +83,11 @@ def test_tls_statement_recognised_when_only_the_bucket_name_is_unknown():
     ("trail", ("enableLogFileValidation",), UNKNOWN_BOOLEAN_VALUE,
      ["aws-cloudtrail-trail-log-file-validation", "aws-cloudtrail-stack-security-trail"],
      "boolean value at .enableLogFileValidation"),
+    # What the trail records decides global service events, management events and CloudWatch delivery
+    # (judged over the set of trails); that it is multi-region is known, so that rule still runs.
     ("trail", ("advancedEventSelectors",), UNKNOWN_ARRAY_VALUE,
-     ["aws-cloudtrail-trail-management-events", "aws-cloudtrail-stack-security-trail"],
+     ["aws-cloudtrail-trail-global-service-events", "aws-cloudtrail-trail-management-events",
+      "aws-cloudtrail-trail-cloudwatch-logs", "aws-cloudtrail-stack-security-trail"],
      "Array value at .advancedEventSelectors"),
     ("archive-lifecycle", ("rules", 0, "expiration", "days"), UNKNOWN_NUMBER_VALUE,
      ["aws-s3-bucket-lifecycle-retention"], "number value at .rules.0.expiration.days"),
@@ -179,7 +182,8 @@ def test_inline_lifecycle_expiration_is_checked():
         ("aws-s3-bucket-lifecycle-retention", M,
          "Raise expiration days of lifecycle rule 'archive' on bucket 'archive' to at least 2192 or remove "
          "the "
-         "expiration: retention must be at least 2192 days under hipaa (45 CFR 164.316(b)(2)(i)); is 30."),
+         "expiration: retention must be at least 2192 days under hipaa (45 CFR 164.316(b)(2)(i)); is 30; "
+         "log files live at least 30 days and are deleted by day 2585."),
     ]
 
 
@@ -222,10 +226,9 @@ def test_bucket_v2_inline_versioning_off_is_flagged():
 def test_trail_with_only_a_bucket_name():
     result = Pack().configure(engine_config()).analyze(
         R("aws:cloudtrail/trail:Trail", "bare", {"s3BucketName": BUCKET_NAME}))
+    # Multi-region coverage and CloudWatch delivery are judged over the stack's trails (AnalyzeStack).
     assert [d[:2] for d in result.summary()] == [
         ("aws-cloudtrail-trail-log-file-validation", M),
-        ("aws-cloudtrail-trail-multi-region", M),
-        ("aws-cloudtrail-trail-cloudwatch-logs", M),
         ("aws-cloudtrail-trail-kms-encryption", A),
         ("aws-cloudtrail-trail-sns-notification", A),
         ("aws-cloudtrail-trail-tags", A),
@@ -264,6 +267,7 @@ def test_stack_of_bare_trail_and_bucket_reports_each_bucket_control():
              R("aws:cloudtrail/trail:Trail", "t", {"s3BucketName": "logs"}, {"s3BucketName": ["b"]})]
     result = Pack().configure(engine_config()).analyze_stack(copy.deepcopy(stack))
     assert [d[:2] for d in result.summary()] == [
+        ("aws-cloudtrail-trail-multi-region", M),
         ("aws-cloudtrail-stack-security-trail", M),
         ("aws-s3-bucket-public-access-block", M),
         ("aws-s3-bucket-encryption", M),
@@ -276,6 +280,7 @@ def test_stack_of_bare_trail_and_bucket_reports_each_bucket_control():
         # No bucket policy: every principal the account's IAM policies allow may read the logs.
         ("aws-s3-bucket-reads-limited-to-auditors", M),
         ("aws-cloudwatch-stack-monitoring-alarms", M),
+        ("aws-cloudtrail-stack-evidence-protected", M),
     ]
 
 

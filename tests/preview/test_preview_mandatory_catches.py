@@ -124,6 +124,16 @@ CASES = [
          "Add an aws.cloudwatch.MetricAlarm on metric "
          f"{monitoring.METRIC_NAMESPACE}/RootAccountUsage of metric filter 'filter-root-account-usage'"),
     Case("filter-missing-vpc-changes", MONITORING, "Add a metric filter for CIS 4.14 (VPC changes)"),
+    Case("second-public-access-block", "aws-s3-bucket-single-configuration",
+         "Keep one public access block for bucket 'log-bucket' and remove the others: 'log-bucket-pab' "
+         "(BucketPublicAccessBlock) and 'log-bucket-pab-2' (BucketPublicAccessBlock) all set it"),
+    Case("unprotected-log-bucket", "aws-cloudtrail-stack-evidence-protected",
+         "Set the Pulumi resource option protect=True on 'log-bucket'"),
+    Case("alarm-threshold-million", MONITORING,
+         "Make alarm 'alarm-vpc-changes' fire on one matching event (value 1): set comparisonOperator "
+         "GreaterThanOrEqualToThreshold with threshold at most 1 (is GreaterThanOrEqualToThreshold 1000000)"),
+    Case("alarm-other-account-topic", MONITORING,
+         "Add to alarmActions of alarm 'alarm-vpc-changes' the full ARN of an SNS topic of this stack"),
     Case("no-topic-kms", "aws-sns-topic-kms-encryption-required",
          "Set kmsMasterKeyId on the topic to a KMS key",
          pack_config=_enable("aws-sns-topic-kms-encryption-required", "requireKms")),
@@ -302,7 +312,8 @@ def test_prod_passes_and_one_config_line_fails_it(preview) -> None:
         return [v.text for v in violations(broken.stdout) if v.level == "mandatory" and v.policy == policy]
 
     # The archive's 90-day sandbox default against hipaa's 2192-day floor, and the log group's 365.
-    assert any("Raise expiration days of lifecycle rule" in t and "to at least 2192" in t and "is 90." in t
+    assert any("Raise expiration days of lifecycle rule" in t and "to at least 2192" in t
+               and "is 90; log files live at least 90 days" in t
                for t in texts("aws-s3-bucket-lifecycle-retention")), _shown(broken)
     assert any("Set retentionInDays of log group" in t and "to at least 2192" in t and "is 365." in t
                for t in texts("aws-cloudwatch-log-group-retention")), _shown(broken)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from preview_helpers import REPO, run_cli
 
-PROFILES = {"dev": "sandbox", "prod": "hipaa"}
+# The one stack -> pack config map that CI and the workflow read.
+PROFILES = json.loads((REPO / ".ci" / "stacks.json").read_text())["stacks"]
 
 
 @pytest.mark.parametrize("stack", sorted(PROFILES))

@@ -162,6 +162,9 @@ CASES: list[tuple[str, str, dict[str, Any], str]] = [
     ("artifact-bucket-is-log-bucket", "prod", {"dataEventS3Buckets": ["spawn-audit-logs-123456789012-prod"]},
      'spawn-audit:dataEventS3Buckets = ["spawn-audit-logs-123456789012-prod"] contains this stack\'s own log '
      'bucket "spawn-audit-logs-123456789012-prod"; list only spawn\'s artifact buckets'),
+    ("unprotected-evidence-under-hipaa", "prod", {"protectResources": False},
+     "spawn-audit:protectResources = false is not allowed under hipaa: pulumi destroy could delete the "
+     "trail, its buckets, key and log groups, the audit evidence; use true"),
     ("kms-deletion-window-too-short", "prod", {"kmsDeletionWindowDays": 5},
      "spawn-audit:kmsDeletionWindowDays = 5 is outside the 7 to 30 days AWS KMS accepts; use 7 to 30"),
     ("kms-deletion-window-too-long", "prod", {"kmsDeletionWindowDays": 31},

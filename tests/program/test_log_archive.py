@@ -220,6 +220,7 @@ def test_lifecycle_per_profile_combination(overrides: dict[str, Any],
     assert rule["status"] == "Enabled"
     assert rule["filter"] == {}
     assert rule["expiration"] == {"days": expiration}
+    # No Object Lock here: an overwritten original is kept the full retention after the overwrite.
     assert rule["noncurrentVersionExpiration"] == {"noncurrentDays": expiration}
     assert rule["abortIncompleteMultipartUpload"] == {"daysAfterInitiation": 7}
     if transition is None:

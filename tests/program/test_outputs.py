@@ -20,6 +20,9 @@ def test_prod_outputs(prod: ProgramRun) -> None:
         "alarmTopicArn": f"{mock}:spawn-audit-alarms-topic",
         "complianceProfiles": "hipaa",
         "archiveRetentionDays": 2555,
+        # Object Lock (GOVERNANCE, 2555 days) keeps every version; noncurrent ones go a day later.
+        "archiveDeletedByDay": 2556,
+        "archiveLifetime": "at least 2555 days, deleted by day 2556",
         "archiveTransitionDays": 90,
         "archiveStorageClass": "GLACIER",
         "accessLogRetentionDays": 2555,

@@ -82,8 +82,8 @@ def test_text_report_opens_with_the_officers_view(reports) -> None:
 
 def test_markdown_report_opens_with_the_officers_view(reports) -> None:
     text = render(reports[0], "markdown")
-    assert text.index("Verdict: PASSED") < text.index("Profiles enforced:") < text.index("Controls: 4 passed")
-    assert text.index("Controls: 4 passed") < text.index("| Level | Policy |") < text.index("<details>")
+    assert text.index("Verdict: PASSED") < text.index("Profiles enforced:") < text.index("Controls: ")
+    assert text.index("Controls: ") < text.index("| Level | Policy |") < text.index("<details>")
 
 
 def test_violation_names_the_stack_config_key_and_its_value(reports) -> None:

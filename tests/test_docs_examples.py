@@ -87,6 +87,9 @@ def test_hipaa_ten_year_kms_example_passes_the_hipaa_stack_with_a_ten_year_archi
 
 def test_hipaa_ten_year_kms_example_requires_kms_everywhere(tmp_path: Path) -> None:
     assert _mandatory(tmp_path, {"archiveRetentionDays": 3653, "encryption": "sse-s3"}) == [
+        # The Athena results (SSE_S3) and their bucket (AES256) need KMS too.
+        "aws-athena-workgroup-results-bucket-protected",
+        "aws-athena-workgroup-results-encrypted",
         "aws-cloudtrail-stack-security-trail",
         "aws-cloudtrail-trail-kms-encryption-required",
         "aws-cloudwatch-log-group-kms-encryption-required",

@@ -36,12 +36,6 @@ def test_invalid_config_for_the_real_pack_is_refused_before_any_preview(tmp_path
     prefix = ("error: validating policy config: spawn-audit-compliance 0.1.0  "
               "aws-s3-bucket-lifecycle-retention: ")
     assert result.stderr.splitlines() == [
-        # The program has run (its settings warn that Athena skips GLACIER objects); nothing is
-        # previewed.
-        "spawn-audit:archiveStorageClass is GLACIER: Athena skips objects in that class, so analytics "
-        "queries see only the newest 90 days of logs (Athena User Guide, \"Query restored Amazon S3 "
-        "Glacier objects\"); restore older days before querying them, or use GLACIER_IR, which Athena "
-        "reads",
         prefix + "minRetentionDays: Must be greater than or equal to 0; is -1",
         prefix + 'profiles.0: "gdpr" must be one of the following: "hipaa", "pci-dss", "soc2"',
     ]

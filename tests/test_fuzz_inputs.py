@@ -80,6 +80,11 @@ BAD_VALUES: dict[str, list[Any]] = {
     "appAuditLogGroup": _BOOLEAN_BAD,
     "appAuditLogGroupName": ["aws/spawn", "has space", "/aws/cloudtrail/spawn"],
     "kmsDeletionWindowDays": ["6", "31", *_INTEGER_BAD],
+    "analyticsEnabled": _BOOLEAN_BAD,
+    "analyticsBytesScannedCutoffGb": ["0", "1000001", *_INTEGER_BAD],
+    "analyticsResultRetentionDays": ["0", "91", *_INTEGER_BAD],
+    "analyticsRegions": [["eu-west-1"], ["us-east-1", "eu west-1"], ["US-EAST-1"]],  # no us-east-1; space
+    "analyticsAccountIds": [["111122223333"], ["1111"], ["abcdefghijkl"]],  # 1st: no organization trail
 }
 
 

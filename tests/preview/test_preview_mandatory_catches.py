@@ -184,7 +184,7 @@ def _shown(result: subprocess.CompletedProcess[str]) -> str:
 # A preview of the breakable fixture: (breaks, pack config JSON or a shipped profile config's name).
 Key = tuple[tuple[str, ...], str | None]
 
-PROD_BROKEN = ("--config", "complianceProfiles=[]")
+PROD_BROKEN = ("--config-path", "--config", "complianceProfiles[0]=soc2")
 
 
 @pytest.fixture(scope="module")
@@ -204,7 +204,8 @@ def preview(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., subproces
             path.write_text(pack_config, encoding="utf-8")
             args += ["--policy-pack-config", str(path)]
         if breaks:
-            args += ["--config", f"breaks={json.dumps(list(breaks))}"]
+            args.append("--config-path")
+            args += [a for i, b in enumerate(breaks) for a in ("--config", f"breaks[{i}]={b}")]
         return run_cli_in_process(*args)
 
     def run_prod(extra: tuple[str, ...]) -> subprocess.CompletedProcess[str]:
@@ -298,9 +299,11 @@ def test_prod_passes_and_one_config_line_fails_it(preview) -> None:
     def texts(policy: str) -> list[str]:
         return [v.text for v in violations(broken.stdout) if v.level == "mandatory" and v.policy == policy]
 
-    # The archive's 90-day sandbox default against hipaa's 2192-day floor, and the log group's 365.
+    # soc2 alone keeps the archive auditPeriodDays + 90 = 455 days and the log group 545 (a CloudWatch
+    # Logs value), both against hipaa's 2192-day floor, which the pack config still enforces.
     assert any("Raise expiration days of lifecycle rule" in t and "to at least 2192" in t
-               and "is 90; log files live at least 90 days" in t
+               and "is 455; log files live at least 455 days" in t
+               and "Enforced profiles: hipaa (pack config), soc2" in t
                for t in texts("aws-s3-bucket-lifecycle-retention")), _shown(broken)
-    assert any("Set retentionInDays of log group" in t and "to at least 2192" in t and "is 365." in t
+    assert any("Set retentionInDays of log group" in t and "to at least 2192" in t and "is 545." in t
                for t in texts("aws-cloudwatch-log-group-retention")), _shown(broken)

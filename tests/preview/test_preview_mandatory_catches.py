@@ -6,7 +6,8 @@ The changes are made to ``fixtures/breakable``, a small CloudTrail program that 
 hipaa + pci-dss + soc2 (the pack's default without a config file); its ``breaks`` config names one
 deviation each. A policy that only applies when pack config asks (the ``-required`` KMS twins,
 ``requireTrail``) gets that config as well, in a file of its own. One more change is made to the
-repository's real prod stack: ``complianceProfiles=[]``, the one-line config change the README shows.
+repository's real prod stack: ``--config-path --config 'complianceProfiles[0]=soc2'`` (soc2 in place of
+hipaa), the one-line config change the README shows.
 
 Every preview is the command's own ``preview`` (arguments, config overrides, the engine's config
 steps, rendering, exit code) run in the test's process with the real pack served in-process
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 import subprocess
 import sys
 from collections.abc import Callable
@@ -286,6 +288,11 @@ def test_gated_change_passes_without_its_pack_config(preview, case: Case) -> Non
 
 
 # --- the real prod stack: one line of stack config -----------------------------------------------------
+
+def test_the_readme_shows_this_config_line() -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert "--policy-pack-config policy/config/hipaa.json " + shlex.join(PROD_BROKEN) in readme
+
 
 def test_prod_passes_and_one_config_line_fails_it(preview) -> None:
     unchanged = preview(prod=())

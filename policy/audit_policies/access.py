@@ -46,16 +46,24 @@ TOPIC_POLICY = "aws:sns/topicPolicy:TopicPolicy"
 READ_ACTIONS = ("s3:GetObject", "s3:GetObjectVersion")
 OBJECT_ACTIONS = {
     "read": READ_ACTIONS,
-    "delete": ("s3:DeleteObject", "s3:DeleteObjectVersion"),
+    # BypassGovernanceRetention lifts the Object Lock (governance mode) that keeps versions from deletion
+    # (S3 User Guide, "Bypassing governance mode").
+    "delete": ("s3:DeleteObject", "s3:DeleteObjectVersion", "s3:BypassGovernanceRetention"),
     "rewrite": ("s3:PutObject",),
 }
 BUCKET_ACTIONS = {
     "reconfigure": ("s3:PutBucketPolicy", "s3:DeleteBucketPolicy", "s3:PutLifecycleConfiguration",
-                    "s3:PutBucketVersioning", "s3:PutBucketObjectLockConfiguration", "s3:DeleteBucket"),
+                    "s3:PutBucketVersioning", "s3:PutBucketObjectLockConfiguration", "s3:DeleteBucket",
+                    # Copy every new log file to another account's bucket; turn ACLs back on and grant
+                    # reads through them; lift the public access block; change the bucket's encryption.
+                    "s3:PutReplicationConfiguration", "s3:PutBucketOwnershipControls", "s3:PutBucketAcl",
+                    "s3:PutBucketPublicAccessBlock", "s3:PutEncryptionConfiguration"),
 }
 KEY_ACTIONS = {
     "use": ("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:ReEncryptFrom", "kms:CreateGrant"),
-    "administer": ("kms:PutKeyPolicy", "kms:ScheduleKeyDeletion", "kms:DisableKey"),
+    # DisableKeyRotation undoes CIS 3.6 / KMS.4; DeleteImportedKeyMaterial makes the key unusable at once.
+    "administer": ("kms:PutKeyPolicy", "kms:ScheduleKeyDeletion", "kms:DisableKey", "kms:DisableKeyRotation",
+                   "kms:DeleteImportedKeyMaterial"),
 }
 TOPIC_ACTIONS = {
     "publish to": ("sns:Publish",),

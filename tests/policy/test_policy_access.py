@@ -233,6 +233,36 @@ BUCKET_NEGATIVES = [
         "'Anyone')",
     ),
     (
+        "other-account-may-bypass-the-lock",
+        add(
+            {
+                "Sid": "Other",
+                "Effect": "Allow",
+                "Principal": OTHER_ROOT,
+                "Action": ["s3:BypassGovernanceRetention", "s3:PutObjectRetention"],
+                "Resource": OBJECTS,
+            }
+        ),
+        f"delete (s3:BypassGovernanceRetention: principals of account {OTHER}, through statement 'Other')",
+    ),
+    (
+        "other-account-may-replicate-or-reopen-acls",
+        add(
+            {
+                "Sid": "Other",
+                "Effect": "Allow",
+                "Principal": OTHER_ROOT,
+                "Action": ["s3:PutReplicationConfiguration", "s3:PutBucketOwnershipControls",
+                           "s3:PutBucketAcl", "s3:PutBucketPublicAccessBlock",
+                           "s3:PutEncryptionConfiguration"],
+                "Resource": BUCKET_ARN,
+            }
+        ),
+        f"reconfigure (s3:PutReplicationConfiguration, s3:PutBucketOwnershipControls, s3:PutBucketAcl, "
+        f"s3:PutBucketPublicAccessBlock, s3:PutEncryptionConfiguration: principals of account {OTHER}, "
+        f"through statement 'Other')",
+    ),
+    (
         "cloudtrail-write-without-source",
         _edit_bucket_policy(lambda st: st[0].pop("Condition")),
         "rewrite (s3:PutObject: service cloudtrail.amazonaws.com acting for any account (no aws:SourceArn or "
@@ -668,7 +698,7 @@ KEY_NEGATIVES = [
         "use (kms:Decrypt, kms:Encrypt, kms:GenerateDataKey, kms:ReEncryptFrom, kms:CreateGrant: every "
         "principal "
         "(*), through statement 'All'); administer (kms:PutKeyPolicy, kms:ScheduleKeyDeletion, "
-        "kms:DisableKey: "
+        "kms:DisableKey, kms:DisableKeyRotation, kms:DeleteImportedKeyMaterial: "
         "every principal (*), through statement 'All')",
     ),
     (
@@ -697,6 +727,20 @@ KEY_NEGATIVES = [
         ),
         "use (kms:Decrypt, kms:GenerateDataKey: service cloudwatch.amazonaws.com acting for any account (no "
         "aws:SourceArn or aws:SourceAccount of this account), through statement 'Alarms')",
+    ),
+    (
+        "other-account-may-turn-rotation-off",
+        key_policy(
+            {
+                "Sid": "Other",
+                "Effect": "Allow",
+                "Principal": OTHER_ROOT,
+                "Action": ["kms:DisableKeyRotation", "kms:DeleteImportedKeyMaterial"],
+                "Resource": "*",
+            }
+        ),
+        f"administer (kms:DisableKeyRotation, kms:DeleteImportedKeyMaterial: principals of account {OTHER}, "
+        f"through statement 'Other')",
     ),
     (
         "organization-may-administer",
@@ -752,7 +796,8 @@ def test_separate_key_policy_resource_is_judged():
             f"principals of "
             f"account {OTHER}, through statement 'Other'); administer (kms:PutKeyPolicy, "
             f"kms:ScheduleKeyDeletion, "
-            f"kms:DisableKey: principals of account {OTHER}, through statement 'Other')",
+            f"kms:DisableKey, kms:DisableKeyRotation, kms:DeleteImportedKeyMaterial: principals of account "
+            f"{OTHER}, through statement 'Other')",
             where="key policy 'key-policy' of KMS key 'key'",
         )
     ]

@@ -40,6 +40,7 @@ KEY = "aws:kms/key:Key"
 KEY_POLICY = "aws:kms/keyPolicy:KeyPolicy"
 ALIAS = "aws:kms/alias:Alias"
 TOPIC_POLICY = "aws:sns/topicPolicy:TopicPolicy"
+GRANT = "aws:kms/grant:Grant"
 
 # What "reading, deleting, rewriting or reconfiguring the logs" means in S3 actions (Amazon S3 API
 # reference; the service authorization reference for Amazon S3).
@@ -306,6 +307,46 @@ def _key_access(ctx: base.Context, g: Graph, args: Any) -> None:
         for label, urn, document in key_documents(g, key):
             _judge(ctx, label, urn, document, KEY_ACTIONS, lambda _verb: target, accounts, pending,
                    "Remove or narrow the statements", "the key")
+        for grant in key_grants(g, key):
+            _grant_access(ctx, key, grant, accounts, pending)
+
+
+def key_grants(g: Graph, key: Node) -> list[Node]:
+    """The ``aws.kms.Grant`` resources on ``key`` (through the keyId dependency or its known id/ARN)."""
+    ids = {key.known("keyId"), key.known("arn")} - {None}
+    return [n for n in g.of_type(GRANT) if key.urn in n.property_dependencies.get("keyId", [])
+            or known_str(n.props.get("keyId")) in ids]
+
+
+# Grant operations that use the key on the logs' data keys (KMS Developer Guide, "Grant operations").
+_GRANT_USE = ("Decrypt", "Encrypt", "GenerateDataKey", "GenerateDataKeyWithoutPlaintext", "ReEncryptFrom",
+              "ReEncryptTo", "CreateGrant")
+
+
+def _grant_access(ctx: base.Context, key: Node, grant: Node, accounts: frozenset[str],
+                  pending: Unknown | None) -> None:
+    """A grant is a second way to use the key besides its policy: its grantee must be of this account."""
+    grantee, operations = grant.props.get("granteePrincipal"), grant.props.get("operations")
+    for value in (grantee, operations):
+        if is_unknown(value):
+            ctx.findings.defer(value)
+            return
+    used = [op for op in (operations or []) if op in _GRANT_USE]
+    if not used or not isinstance(grantee, str):
+        return
+    if not accounts and pending is not None:
+        ctx.findings.defer(pending)
+        return
+    account = policy_doc.arn_account(grantee)
+    if account is not None and account in accounts:
+        return
+    who = f"principals of account {account}" if account else f"principal {grantee} (any account)"
+    account_text = f"account {', '.join(sorted(accounts))}" if accounts else "the stack's account"
+    ctx.findings.violation(
+        f"Remove grant {grant.label()} on KMS key {key.label()} or give it to a principal of {account_text}: "
+        f"a grant lets its grantee use the key whatever the key policy says, and only this account's "
+        f"principals and roles may {ctx.cite()}. Found: {', '.join(f'kms:{op}' for op in used)}: {who}.",
+        grant.urn)
 
 
 def _key_enabled(ctx: base.Context, g: Graph, args: Any) -> None:

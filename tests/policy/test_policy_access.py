@@ -984,3 +984,32 @@ def test_inline_topic_policy_with_unconditioned_cloudwatch_is_caught():
 )
 def test_topic_grant_narrowed_to_the_account_passes(statement):
     assert preview(topic_policy(statement)) == []
+
+
+# --- grants on the trail's key: a second way to use it besides the key policy ------------------------------
+
+KEY_ARN_IN_STACK = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0"
+
+
+def grant(grantee: str, *operations: str) -> Mutation:
+    return lambda stack: stack.append(R("aws:kms/grant:Grant", "log-reader-grant", {
+        "keyId": KEY_ARN_IN_STACK, "granteePrincipal": grantee, "operations": list(operations)},
+        {"keyId": ["key"]}))
+
+
+def test_grant_to_another_account_is_caught():
+    assert preview(grant(f"arn:aws:iam::{OTHER}:role/LogReader", "Decrypt", "DescribeKey")) == [(
+        KEY_RULE, M,
+        f"Remove grant 'log-reader-grant' on KMS key 'key' or give it to a principal of account {ACCOUNT}: "
+        f"a grant lets its grantee use the key whatever the key policy says, and only this account's "
+        f"principals and roles may (45 CFR 164.312(a)(2)(iv), 45 CFR 164.312(a)(1), PCI DSS 10.3.1, PCI DSS "
+        f"10.3.2, SOC 2 CC6.1). Found: kms:Decrypt: principals of account {OTHER}.",
+    )]
+
+
+@pytest.mark.parametrize("mutate", [
+    grant(f"arn:aws:iam::{ACCOUNT}:role/LogReader", "Decrypt"),
+    grant(f"arn:aws:iam::{OTHER}:role/Inventory", "DescribeKey"),
+], ids=["same-account-grantee", "no-use-operation"])
+def test_grant_within_the_account_or_without_use_passes(mutate):
+    assert preview(mutate) == []

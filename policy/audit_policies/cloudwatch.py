@@ -303,6 +303,9 @@ def _chain(g: Graph, metric_filter: Node, alarms: list[Node], identity: tuple[st
             candidate = (_ACTIONS_OFF, f"set actionsEnabled to true on alarm {alarm.label()}")
         else:
             exact, maybe, unknown_action = g.topics_referenced(alarm, "alarmActions", identity)
+            locked = [t for t in exact + maybe if _aws_managed_key(t)]
+            exact = [t for t in exact if t not in locked]
+            maybe = [t for t in maybe if t not in locked]
             if any(g.subscriptions(t) for t in exact):
                 if is_unknown(enabled):
                     pending = pending or enabled
@@ -316,6 +319,12 @@ def _chain(g: Graph, metric_filter: Node, alarms: list[Node], identity: tuple[st
                 topic = (exact or maybe)[0]
                 candidate = (_NO_SUBSCRIPTION, f"add an aws.sns.TopicSubscription to topic "
                                                f"{topic.label()}, which alarm {alarm.label()} notifies")
+            elif locked:
+                candidate = (_NO_TOPIC, (
+                    f"encrypt topic {locked[0].label()}, which alarm {alarm.label()} notifies, "
+                    f"with a customer managed KMS key whose policy lets cloudwatch.amazonaws.com use it "
+                    f"(kms:Decrypt, kms:GenerateDataKey*): CloudWatch cannot publish to a topic "
+                    f"encrypted with the AWS managed key alias/aws/sns"))
             else:
                 candidate = (_NO_TOPIC, f"add to alarmActions of alarm {alarm.label()} the full ARN of an "
                                         f"SNS topic of this stack (a topic of the same name in another "
@@ -323,6 +332,15 @@ def _chain(g: Graph, metric_filter: Node, alarms: list[Node], identity: tuple[st
         if candidate[0] > stage:
             stage, fix = candidate
     return stage, fix, pending
+
+
+def _aws_managed_key(topic: Node) -> bool:
+    """Whether the topic is encrypted with the AWS managed key for SNS, whose key policy (which nobody can
+    change) does not allow kms:Decrypt and kms:GenerateDataKey to CloudWatch, so the alarm actions fail
+    (AWS Knowledge Center, "How do I configure a CloudWatch alarm with an encrypted Amazon SNS topic?",
+    repost.aws/knowledge-center/cloudwatch-configure-alarm-sns: a customer managed key is required)."""
+    value = known_str(topic.props.get("kmsMasterKeyId"))
+    return bool(value) and (value == "alias/aws/sns" or value.endswith(":alias/aws/sns"))
 
 
 def _identity(g: Graph) -> tuple[str, str, str] | None:

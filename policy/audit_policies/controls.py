@@ -270,14 +270,16 @@ CONTROLS: dict[str, Clauses] = {
     "aws-sns-topic-kms-encryption": Clauses(
         hipaa=(_HIPAA_ENCRYPTION,), soc2=("SOC 2 CC6.1",), security_hub=("SNS.1",),
         url=f"{_SH}/sns-controls.html#sns-1",
-        remediation="Set kmsMasterKeyId on the topic (alias/aws/sns or a customer managed key that "
-                    "cloudwatch.amazonaws.com and cloudtrail.amazonaws.com may use).",
+        remediation="Set kmsMasterKeyId on the topic to a customer managed key that "
+                    "cloudwatch.amazonaws.com and cloudtrail.amazonaws.com may use (the AWS managed "
+                    "alias/aws/sns suits only topics no AWS service publishes to: CloudWatch alarms cannot).",
     ),
     "aws-sns-topic-kms-encryption-required": Clauses(
         hipaa=(_HIPAA_ENCRYPTION,), soc2=("SOC 2 CC6.1",), security_hub=("SNS.1",),
         url=f"{_SH}/sns-controls.html#sns-1",
-        remediation="Set kmsMasterKeyId on the topic (alias/aws/sns or a customer managed key that "
-                    "cloudwatch.amazonaws.com and cloudtrail.amazonaws.com may use).",
+        remediation="Set kmsMasterKeyId on the topic to a customer managed key that "
+                    "cloudwatch.amazonaws.com and cloudtrail.amazonaws.com may use (the AWS managed "
+                    "alias/aws/sns suits only topics no AWS service publishes to: CloudWatch alarms cannot).",
     ),
     "aws-sns-topic-policy-no-outside-access": Clauses(
         hipaa=(_HIPAA_REVIEW,), pci_dss=("PCI DSS 10.4.1.1",), soc2=("SOC 2 CC7.2", "SOC 2 CC7.3"),

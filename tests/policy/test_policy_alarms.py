@@ -169,3 +169,20 @@ def test_alarm_watching_another_metric_than_the_filter_publishes_is_caught(stack
 ], ids=["unit-none-stated", "same-unit", "filter-unit-alarm-any", "empty-dimensions"])
 def test_alarm_on_the_filters_own_metric_written_differently_passes(stack):
     assert preview(stack).summary() == []
+
+
+@pytest.mark.parametrize("key", ["alias/aws/sns", f"arn:aws:kms:{REGION}:{ACCOUNT}:alias/aws/sns"],
+                         ids=["alias", "alias-arn"])
+def test_topic_encrypted_with_the_aws_managed_sns_key_is_caught(key):
+    stack = changed("alerts", kmsMasterKeyId=key)
+    find(stack, "alerts").deps.clear()
+    result = preview(stack).summary()
+    assert [(p, level) for p, level, _ in result] == [(POLICY, M)] * len(monitoring.ALL_CONTROLS)
+    assert (POLICY, M, "Encrypt topic 'alerts', which alarm 'alarm-vpc-changes' notifies, with a customer "
+            "managed KMS key whose policy lets cloudwatch.amazonaws.com use it (kms:Decrypt, "
+            "kms:GenerateDataKey*): CloudWatch cannot publish to a topic encrypted with the AWS managed key "
+            f"alias/aws/sns {VPC}") in result
+
+
+def test_topic_encrypted_with_a_customer_managed_alias_passes():
+    assert preview(changed("alerts", kmsMasterKeyId="alias/spawn-audit")).summary() == []

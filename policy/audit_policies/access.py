@@ -41,6 +41,7 @@ KEY_POLICY = "aws:kms/keyPolicy:KeyPolicy"
 ALIAS = "aws:kms/alias:Alias"
 TOPIC_POLICY = "aws:sns/topicPolicy:TopicPolicy"
 GRANT = "aws:kms/grant:Grant"
+REPLICATION = "aws:s3/bucketReplicationConfig:BucketReplicationConfig"
 
 # What "reading, deleting, rewriting or reconfiguring the logs" means in S3 actions (Amazon S3 API
 # reference; the service authorization reference for Amazon S3).
@@ -186,6 +187,10 @@ def bucket_names(bucket: Node, document: dict) -> list[str]:
 def _bucket_access(ctx: base.Context, g: Graph, args: Any) -> None:
     accounts, pending = stack_accounts(g)
     for bucket, trails in _trail_buckets(g, args):
+        if accounts or pending is None:
+            _replication(ctx, g, bucket, accounts)
+        else:
+            ctx.findings.defer(pending)
         for label, urn, document in bucket_documents(g, bucket):
             if not isinstance(document, dict):
                 _judge(ctx, label, urn, document, {}, lambda _verb: [], accounts, pending, "")
@@ -199,6 +204,37 @@ def _bucket_access(ctx: base.Context, g: Graph, args: Any) -> None:
                 _judge(ctx, f"{label} (bucket {bucket.label()})", urn, document,
                        {**OBJECT_ACTIONS, **BUCKET_ACTIONS}, targets, accounts, pending,
                        "Remove or narrow the statements", "the logs")
+
+
+def _replication(ctx: base.Context, g: Graph, bucket: Node, accounts: frozenset[str]) -> None:
+    """Replication copies every new log file to its destination, whatever the bucket policy says: the
+    destination must be a bucket of this stack or one that ``destination.account`` puts in this account
+    (S3 User Guide, "Replicating objects": the destination may belong to another account)."""
+    in_stack = {b.known("bucket") for b in g.of_type(graph.BUCKET)} - {None}
+    for config in g.companions(bucket, (REPLICATION,)):
+        rules = config.props.get("rules")
+        if is_unknown(rules):
+            ctx.findings.defer(rules)
+            continue
+        for rule in rules if isinstance(rules, list) else []:
+            if not isinstance(rule, dict) or rule.get("status") != "Enabled":
+                continue
+            destination = rule.get("destination") or {}
+            target, account = destination.get("bucket"), destination.get("account")
+            for value in (target, account):
+                if is_unknown(value):
+                    ctx.findings.defer(value)
+                    break
+            else:
+                name = target.split(":::", 1)[-1] if isinstance(target, str) else None
+                if name in in_stack or (account is not None and account in accounts):
+                    continue
+                where = f"account {account}" if account else "an account this stack cannot tell"
+                ctx.findings.violation(
+                    f"Replicate bucket {bucket.label()} only to a bucket of this stack, or set "
+                    f"destination.account to this account, in replication configuration {config.label()}: "
+                    f"rule {rule.get('id') or '(no id)'} copies the logs to {target} in {where}, outside the "
+                    f"account's access control {ctx.cite()}.", config.urn)
 
 
 def _reads_limited(ctx: base.Context, g: Graph, args: Any) -> None:

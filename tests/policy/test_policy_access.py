@@ -1013,3 +1013,40 @@ def test_grant_to_another_account_is_caught():
 ], ids=["same-account-grantee", "no-use-operation"])
 def test_grant_within_the_account_or_without_use_passes(mutate):
     assert preview(mutate) == []
+
+
+# --- replication: a copy of every new log file, whatever the bucket policy says ----------------------------
+
+def replicate(destination: dict, replica_in_stack: bool = False) -> Mutation:
+    def mutate(stack: list[R]) -> None:
+        if replica_in_stack:
+            replica = R("aws:s3/bucket:Bucket", "replica", {"bucket": "spawn-audit-replica"}, protect=True)
+            stack.append(replica)
+        stack.append(R("aws:s3/bucketReplicationConfig:BucketReplicationConfig", "archive-replication", {
+            "bucket": BUCKET_NAME, "role": f"arn:aws:iam::{ACCOUNT}:role/replication",
+            "rules": [{"id": "copy", "status": "Enabled", "filter": {}, "destination": destination}]},
+            {"bucket": ["archive"]}))
+    return mutate
+
+
+def replication_violation(target: str, where: str) -> tuple[str, str, str]:
+    return (BUCKET_RULE, M,
+            f"Replicate bucket 'archive' only to a bucket of this stack, or set destination.account to this "
+            f"account, in replication configuration 'archive-replication': rule copy copies the logs to "
+            f"{target} in {where}, outside the account's access control ({BUCKET_CITE}).")
+
+
+@pytest.mark.parametrize("destination,where", [
+    ({"bucket": "arn:aws:s3:::elsewhere", "account": OTHER}, f"account {OTHER}"),
+    ({"bucket": "arn:aws:s3:::elsewhere"}, "an account this stack cannot tell"),
+], ids=["other-account", "account-not-stated"])
+def test_replication_out_of_the_account_is_caught(destination, where):
+    assert preview(replicate(destination)) == [replication_violation("arn:aws:s3:::elsewhere", where)]
+
+
+@pytest.mark.parametrize("mutate", [
+    replicate({"bucket": "arn:aws:s3:::spawn-audit-replica"}, replica_in_stack=True),
+    replicate({"bucket": "arn:aws:s3:::elsewhere", "account": ACCOUNT}),
+], ids=["replica-in-stack", "same-account"])
+def test_replication_within_the_account_passes(mutate):
+    assert preview(mutate) == []

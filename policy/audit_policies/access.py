@@ -17,6 +17,10 @@ The stack's account is read from the trails' own ARN-valued inputs (``arn``, ``c
 ``cloudWatchLogsGroupArn``, ``kmsKeyId``, ``snsTopicName``), never from the policy being judged; when
 none is known yet during preview, a decision that needs it is deferred.
 
+Two ways around a resource policy are judged too: a KMS grant (``aws.kms.Grant``) lets its grantee use
+the key whatever the key policy says, and a replication rule (``aws.s3.BucketReplicationConfig``)
+copies every new log file to its destination bucket, which may belong to another account.
+
 S3 applies only one bucket policy per bucket (the last one written), so with several ``BucketPolicy``
 resources (and the deprecated inline ``policy``) every document is judged as if it were the one in
 force: an exposure in any of them fails, and a required deny must be in each.
@@ -449,14 +453,16 @@ POLICIES = [
     _stack("aws-s3-bucket-policy-no-outside-access",
            "No bucket policy of the S3 bucket a trail writes to may let principals outside the stack's "
            "account, or AWS services acting for other accounts, read, delete, rewrite or reconfigure the "
-           "logs.", "s3", Severity.CRITICAL, _bucket_access, base.flag_required("restricted_read_access")),
+           "logs, and no replication rule may copy them out of the account.",
+           "s3", Severity.CRITICAL, _bucket_access, base.flag_required("restricted_read_access")),
     _stack("aws-s3-bucket-reads-limited-to-auditors",
            "Where a profile limits reads of the audit logs to named auditors, the bucket policy must deny "
            "object reads to every principal but the named auditor and break-glass roles.",
            "s3", Severity.HIGH, _reads_limited, base.flag_required("auditor_only_reads")),
     _stack("aws-kms-key-policy-no-outside-access",
-           "The key policy of the KMS key a trail encrypts with may not let principals outside the stack's "
-           "account, or AWS services acting for other accounts, use or administer the key.",
+           "Neither the key policy of the KMS key a trail encrypts with nor a grant on it may let principals "
+           "outside the stack's account, or AWS services acting for other accounts, use or administer the "
+           "key.",
            "kms", Severity.CRITICAL, _key_access, base.flag_required("restricted_read_access")),
     _stack("aws-kms-key-enabled",
            "The KMS key a trail encrypts with must be enabled, or CloudTrail cannot deliver log files.",

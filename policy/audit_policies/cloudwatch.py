@@ -13,8 +13,10 @@ The monitoring rule (mandatory when a chosen profile sets ``monitoring_alarms``,
 for every control in ``monitoring.ALL_CONTROLS`` (CIS 4.1-4.15 and spawn's two), a metric filter
 whose pattern ``monitoring.match_control`` recognises, on a log group a trail delivers to; a metric
 alarm on that filter's metric (``metricName`` + ``namespace``, or a ``metricQueries`` entry, as in
-spawn's metric-math unmanaged-launch alarm); with actions enabled and an ``alarmActions`` SNS topic
-that has at least one ``TopicSubscription``.
+spawn's metric-math unmanaged-launch alarm) that watches that very metric (no dimensions the filter does
+not emit, no other unit) and fires on one matching event; with actions enabled and an ``alarmActions``
+SNS topic of this stack that has at least one ``TopicSubscription`` and that CloudWatch can publish to
+(not encrypted with the AWS managed ``alias/aws/sns`` key).
 """
 
 from __future__ import annotations

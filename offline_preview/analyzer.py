@@ -569,9 +569,6 @@ class PolicyPackProcess:
         return "; its stderr:\n" + text
 
     def close(self) -> None:
-        if self.channel is not None:
-            self.channel.close()
-            self.channel = None
         proc, self.process = self.process, None
         if proc is not None and proc.poll() is None:
             # The SDK's server sleeps forever; SIGTERM ends it, SIGKILL if it lingers.
@@ -581,6 +578,10 @@ class PolicyPackProcess:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+        if self.channel is not None:
+            # Closed after the server is gone: closing a channel to a live server waits ~0.2 s.
+            self.channel.close()
+            self.channel = None
         if proc is not None and proc.stdout is not None:
             proc.stdout.close()
         if self._stderr is not None:

@@ -4,8 +4,12 @@ Only builds the pack: ``PolicyPack`` starts the gRPC Analyzer server and never r
 import this module (tests and generators import ``audit_policies.pack`` instead).
 """
 
+from audit_policies import servicer
 from audit_policies.pack import ALL_POLICIES, PACK_DESCRIPTION, PACK_NAME
 from pulumi_policy import EnforcementLevel, PolicyPack
+
+# Serve through the SDK's servicer with each request decoded once (audit_policies/servicer.py).
+servicer.install()
 
 PolicyPack(
     PACK_NAME,

@@ -3,7 +3,8 @@
 For each profile combination, the program deployed at exactly the retention floor passes the pack
 configured with the same profiles, one day below the floor is refused by the program's settings,
 and the same day below the floor put into the program's own lifecycle rule is refused by the pack.
-The pack runs as the CLI launches it (``python -m pulumi.policy``) and is driven over gRPC.
+The pack is driven through the offline preview's engine steps, served in-process by its own servicer
+(``pack_in_process``): the numbers are under test here, not the launch or the gRPC transport.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 import pytest
 from audit_policies import profiles
 from audit_policies.pack import ALL_POLICIES
+from pack_in_process import InProcessPack
 
 from offline_preview.analyzer import run_policy_pack
 from offline_preview.runner import run_program
@@ -38,6 +40,10 @@ def _at_floor(combination: list[str], days: int) -> dict:
             "alarmEmails": ["security@example.com"]}
 
 
+def _pack(run) -> InProcessPack:
+    return InProcessPack(ROOT / "policy", project=run.project.name, stack=run.stack)
+
+
 def _archive_lifecycle(run):
     return next(r for r in run.by_type(LIFECYCLE) if r.name.endswith("-bucket-lifecycle"))
 
@@ -50,7 +56,7 @@ def test_program_at_the_floor_passes_and_one_day_less_fails_both(
 
     run = run_program(ROOT, "prod", overrides=_at_floor(combination, floor))
     assert run.error is None, run.error
-    result = run_policy_pack(run, ROOT / "policy", config)
+    result = run_policy_pack(run, ROOT / "policy", config, process=_pack(run))
     assert [d.policy for d in result.diagnostics if d.enforcement_level == "mandatory"] == []
 
     refused = run_program(ROOT, "prod", overrides=_at_floor(combination, floor - 1))
@@ -64,7 +70,7 @@ def test_program_at_the_floor_passes_and_one_day_less_fails_both(
     record.inputs["rules"] = rules
     record.properties["rules"] = rules
     record.outputs["rules"] = rules  # what AnalyzeStack is sent: a create's outputs echo its inputs
-    flagged = run_policy_pack(run, ROOT / "policy", config)
+    flagged = run_policy_pack(run, ROOT / "policy", config, process=_pack(run))
     mandatory = {d.policy for d in flagged.diagnostics if d.enforcement_level == "mandatory"}
     assert mandatory == {"aws-s3-bucket-lifecycle-retention"}
     message = next(d.message for d in flagged.diagnostics if d.policy == "aws-s3-bucket-lifecycle-retention")

@@ -120,6 +120,8 @@ def resource_policy(*, name: str, description: str, service: str, resource_types
         config_schema=PolicyConfigSchema(properties=properties) if properties else None,
         severity=severity, **_metadata(name, service),
     )
+    # The servicer skips this policy for other resource types (validate returns at once for them).
+    policy.resource_types = resource_types
     return _annotate(policy, applies, resource_types)
 
 
@@ -131,7 +133,10 @@ def stack_policy(*, name: str, description: str, service: str, level: Enforcemen
 
     def validate(args, report_violation) -> None:
         findings = Findings(report_violation)
-        stack = Graph(args.resources)
+        # The pack's servicer builds one Graph per AnalyzeStack and shares it (servicer.py).
+        stack = getattr(args, "graph", None)
+        if stack is None:
+            stack = Graph(args.resources)
         ctx = _prepare(name, properties, args.get_config(), findings, applies, args.not_applicable,
                        declared.from_resources((n.name, n.props) for n in stack.nodes))
         if ctx is None:
@@ -144,6 +149,7 @@ def stack_policy(*, name: str, description: str, service: str, level: Enforcemen
         config_schema=PolicyConfigSchema(properties=properties) if properties else None,
         severity=severity, **_metadata(name, service),
     )
+    policy.uses_graph = True  # the check takes the shared Graph the servicer passes as args.graph
     return _annotate(policy, applies, ("stack",))
 
 

@@ -1,12 +1,13 @@
-"""Drive the policy pack in-process through the SDK's real Analyzer servicer.
+"""Drive the policy pack in-process through the Analyzer servicer the pack serves with.
 
-``Pack`` builds ``pulumi_policy.policy._PolicyAnalyzerServicer`` over ``ALL_POLICIES`` and calls
-``Configure``, ``Analyze`` and ``AnalyzeStack`` with real ``pulumi.runtime.proto`` messages
-(properties as ``google.protobuf.Struct``), so the SDK's deserialisation, unknown-value proxy,
-not-applicable handling and message formatting all run. What the engine adds comes from
-``engine_config``, which uses the offline preview's implementation of the engine's steps. Not
-reproduced: the provider's ``Check`` (defaults, auto-names) and real URNs; fixtures give the
-properties a v7 provider would send.
+``Pack`` builds the pack's servicer (``audit_policies.servicer.SharedDecodeServicer``, the SDK's
+``pulumi_policy.policy._PolicyAnalyzerServicer`` decoding each request once; ``Pack(sdk=True)`` builds
+the SDK's own) over ``ALL_POLICIES`` and calls ``Configure``, ``Analyze`` and ``AnalyzeStack`` with
+real ``pulumi.runtime.proto`` messages (properties as ``google.protobuf.Struct``), so the SDK's
+deserialisation, unknown-value proxy, not-applicable handling and message formatting all run. What
+the engine adds comes from ``engine_config``, which uses the offline preview's implementation of the
+engine's steps. Not reproduced: the provider's ``Check`` (defaults, auto-names) and real URNs;
+fixtures give the properties a v7 provider would send.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 
 import jsonschema
 from audit_policies.pack import ALL_POLICIES, PACK_NAME
+from audit_policies.servicer import SharedDecodeServicer
 from google.protobuf import struct_pb2
 from pulumi.runtime import proto
 from pulumi_policy import EnforcementLevel
@@ -108,8 +110,9 @@ def _result(response) -> Result:
 
 
 class Pack:
-    def __init__(self) -> None:
-        self.servicer = _PolicyAnalyzerServicer(PACK_NAME, VERSION, ALL_POLICIES, EnforcementLevel.ADVISORY)
+    def __init__(self, sdk: bool = False) -> None:
+        servicer = _PolicyAnalyzerServicer if sdk else SharedDecodeServicer
+        self.servicer = servicer(PACK_NAME, VERSION, ALL_POLICIES, EnforcementLevel.ADVISORY)
 
     def configure(self, sent: dict[str, tuple[int, dict]]) -> Pack:
         request = proto.ConfigureAnalyzerRequest()

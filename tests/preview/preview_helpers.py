@@ -1,5 +1,7 @@
 """Helpers for the offline-preview tests (a module of its own so that no test imports a conftest):
-fixture locations and running the real command in a subprocess, as a user or CI would."""
+fixture locations, running the real command in a subprocess, as a user or CI would, and running the
+same command in this process with the policy pack served in-process (for tests about policy
+outcomes rather than about processes and the gRPC transport)."""
 
 from __future__ import annotations
 
@@ -7,6 +9,10 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+
+# The same command in this process, with the pack served in-process (shared with tests outside
+# tests/preview, hence a module of its own).
+from pack_in_process import InProcessPack, run_cli_in_process  # noqa: F401 - re-exported
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"

@@ -1,5 +1,11 @@
-"""The command end to end in a subprocess: the text layout of `pulumi preview`, each machine format,
-and the exit codes (0 clean or advisory only, 1 mandatory violation, 2 error)."""
+"""The command end to end: the text layout of `pulumi preview`, each machine format, and the exit codes
+(0 clean or advisory only, 1 mandatory violation, 2 error).
+
+The text layout, the exit codes of a clean, a failing and a broken preview, and a refused policy
+config run as real subprocesses (``run_cli``), the way a user or CI runs the command. The machine
+formats and the remaining error paths run the command's own ``preview`` in this process with the
+fixture pack served in-process (``run_cli_in_process``, imported as ``run_here``): the same
+arguments, steps, rendering and exit codes, without two interpreters and a gRPC server per test."""
 
 from __future__ import annotations
 
@@ -10,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from preview_helpers import PACK, PROGRAM, REPO, preview_args, run_cli
+from preview_helpers import run_cli_in_process as run_here
 
 from offline_preview.render import display_type
 
@@ -60,7 +67,7 @@ def test_mandatory_violation_exits_1_and_names_the_policy(failing) -> None:
 
 
 def test_without_a_policy_pack_only_the_program_runs() -> None:
-    result = run_cli(*preview_args(PROGRAM, pack_dir=None))
+    result = run_here(*preview_args(PROGRAM, pack_dir=None))
     assert result.returncode == 0
     assert "Policies:" not in result.stdout and "no policy packs were run" in result.stdout
 
@@ -78,7 +85,7 @@ def test_program_exception_exits_2_with_the_program_traceback(program: Path) -> 
 def test_a_program_run_error_exits_2_with_its_message_alone() -> None:
     # The real program refuses bad stack config with a pulumi.RunError: Pulumi prints the message
     # without a traceback, and so does the offline preview.
-    result = run_cli("preview", "--stack", "prod", "--config", "archiveRetentionDays=30")
+    result = run_here("preview", "--stack", "prod", "--cwd", str(REPO), "--config", "archiveRetentionDays=30")
     assert result.returncode == 2
     assert ("    error: spawn-audit:archiveRetentionDays = 30 is below the hipaa floor of 2192 days "
             "(45 CFR 164.316(b)(2)(i))") in result.stdout
@@ -87,7 +94,7 @@ def test_a_program_run_error_exits_2_with_its_message_alone() -> None:
 
 def test_unwritable_output_file_exits_2_without_a_traceback(tmp_path: Path) -> None:
     target = tmp_path / "missing-dir" / "report.json"
-    result = run_cli(*preview_args(PROGRAM, "--format", "json", "--output", str(target)))
+    result = run_here(*preview_args(PROGRAM, "--format", "json", "--output", str(target)))
     assert result.returncode == 2
     assert f"error: cannot write the report to {target}: No such file or directory" in result.stderr
     assert "Traceback" not in result.stderr
@@ -105,7 +112,7 @@ def test_invalid_policy_config_exits_2_without_preview_output(tmp_path: Path) ->
 
 
 def test_json_report(failing) -> None:
-    result = run_cli(*preview_args(PROGRAM, "--config", "logFileValidation=false", "--format", "json"))
+    result = run_here(*preview_args(PROGRAM, "--config", "logFileValidation=false", "--format", "json"))
     assert result.returncode == 1
     data = json.loads(result.stdout)
     assert {"resources", "outputs", "diagnostics", "not_applicable", "summary"} <= set(data)
@@ -124,7 +131,7 @@ def test_json_report(failing) -> None:
 
 
 def test_markdown_report() -> None:
-    result = run_cli(*preview_args(PROGRAM, "--config", "logFileValidation=false", "--format", "markdown"))
+    result = run_here(*preview_args(PROGRAM, "--config", "logFileValidation=false", "--format", "markdown"))
     assert result.returncode == 1
     md = result.stdout
     assert md.startswith("### Offline preview of `dev` (fixture-audit): ❌ 1 mandatory policy violation(s)")
@@ -137,7 +144,7 @@ def test_markdown_report() -> None:
 
 def test_sarif_report(tmp_path: Path) -> None:
     out = tmp_path / "report.sarif"
-    result = run_cli(*preview_args(PROGRAM, "--config", "logFileValidation=false", "--format", "sarif",
+    result = run_here(*preview_args(PROGRAM, "--config", "logFileValidation=false", "--format", "sarif",
                                    "--output", str(out)))
     assert result.returncode == 1
     assert result.stdout == ""
@@ -176,7 +183,7 @@ def test_sarif_points_at_the_stack_file_for_a_stack_level_violation(tmp_path: Pa
             enforcement_level=EnforcementLevel.MANDATORY)])
     '''))
     out = tmp_path / "report.sarif"
-    result = run_cli(*preview_args(PROGRAM, "--format", "sarif", "--output", str(out), pack_dir=pack))
+    result = run_here(*preview_args(PROGRAM, "--format", "sarif", "--output", str(out), pack_dir=pack))
     assert result.returncode == 1
     [finding] = json.loads(out.read_text())["runs"][0]["results"]
     location = finding["locations"][0]
@@ -184,7 +191,7 @@ def test_sarif_points_at_the_stack_file_for_a_stack_level_violation(tmp_path: Pa
     assert uri == "tests/preview/fixtures/program/Pulumi.dev.yaml"
     urn = location["logicalLocations"][0]["fullyQualifiedName"]
     assert urn.endswith("pulumi:pulumi:Stack::fixture-audit-dev")
-    text = run_cli(*preview_args(PROGRAM, pack_dir=pack)).stdout
+    text = run_here(*preview_args(PROGRAM, pack_dir=pack)).stdout
     assert "- [mandatory]  stack-level  (pulumi:pulumi:Stack: fixture-audit-dev)" in text
 
 
@@ -192,7 +199,7 @@ def test_junit_report(tmp_path: Path) -> None:
     out = tmp_path / "junit.xml"
     config = tmp_path / "c.json"
     config.write_text('{"fixture-trail-bucket-named": "disabled"}')
-    result = run_cli(*preview_args(PROGRAM, "--config", "logFileValidation=false", "--format", "junit",
+    result = run_here(*preview_args(PROGRAM, "--config", "logFileValidation=false", "--format", "junit",
                                    "--output", str(out), "--policy-pack-config", str(config)))
     assert result.returncode == 1
     root = ET.parse(out).getroot()
@@ -212,7 +219,7 @@ def test_junit_report(tmp_path: Path) -> None:
 def test_program_prints_do_not_corrupt_json(program: Path) -> None:
     main = program / "__main__.py"
     main.write_text("print('hello from the program')\n" + main.read_text())
-    result = run_cli(*preview_args(program, "--format", "json"))
+    result = run_here(*preview_args(program, "--format", "json"))
     assert result.returncode == 0
     json.loads(result.stdout)
     assert "hello from the program" in result.stderr

@@ -1,6 +1,6 @@
-"""For every mandatory policy of the real pack, one change that the offline preview
-catches: exit 1, the policy named as a mandatory violation, the fix in its message, and no other
-mandatory policy (or exactly the ones the change legitimately trips as well).
+"""For every mandatory policy of the real pack, one change that the offline preview catches: exit 1,
+the policy named as a mandatory violation, the fix in its message, and no other mandatory policy (or
+exactly the ones the change legitimately trips as well).
 
 The changes are made to ``fixtures/breakable``, a small CloudTrail program that passes the pack under
 hipaa + pci-dss + soc2 (the pack's default without a config file); its ``breaks`` config names one
@@ -8,25 +8,25 @@ deviation each. A policy that only applies when pack config asks (the ``-require
 ``requireTrail``) gets that config as well, in a file of its own. One more change is made to the
 repository's real prod stack: ``complianceProfiles=[]``, the one-line config change the README shows.
 
-Every preview is the real command in a subprocess, as CI runs it. They are independent, so the
-module's fixture runs them all up front on a small thread pool (each one waits on its own
-subprocesses) and the tests assert on the results.
+Every preview is the command's own ``preview`` (arguments, config overrides, the engine's config
+steps, rendering, exit code) run in the test's process with the real pack served in-process
+(``preview_helpers.run_cli_in_process``): what is tested is the policies' outcome, not the process
+or the gRPC transport, which ``test_preview_real_stacks`` and ``test_preview_cli`` run for real.
+Each preview is made once, when a test first asks for it.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import sys
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from preview_helpers import FIXTURES, REPO, run_cli
+from preview_helpers import FIXTURES, REPO, run_cli_in_process
 
 sys.path.insert(0, str(REPO / "policy"))
 from audit_policies import monitoring  # noqa: E402
@@ -184,23 +184,15 @@ def _shown(result: subprocess.CompletedProcess[str]) -> str:
 # A preview of the breakable fixture: (breaks, pack config JSON or a shipped profile config's name).
 Key = tuple[tuple[str, ...], str | None]
 
-
-def _all_keys() -> list[Key]:
-    keys: list[Key] = [((), None)] + [((), f"@{p}") for p in PROFILE_CONFIGS]
-    keys += [((c.name,), c.pack_config) for c in CASES]
-    keys += [((c.name,), None) for c in GATED]
-    keys.append((("no-such-break",), None))
-    return list(dict.fromkeys(keys))
-
-
 PROD_BROKEN = ("--config", "complianceProfiles=[]")
 
 
 @pytest.fixture(scope="module")
 def preview(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., subprocess.CompletedProcess[str]]:
     """``preview(*breaks, pack_config=...)``: the result of previewing the breakable fixture, and
-    ``preview(prod=...)`` of the real prod stack; every run this module makes is done here, up front."""
+    ``preview(prod=...)`` of the real prod stack; each is made once, on first use."""
     config_dir = tmp_path_factory.mktemp("pack-config")
+    made: dict[object, subprocess.CompletedProcess[str]] = {}
 
     def run_breakable(key: Key) -> subprocess.CompletedProcess[str]:
         breaks, pack_config = key
@@ -213,23 +205,18 @@ def preview(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., subproces
             args += ["--policy-pack-config", str(path)]
         if breaks:
             args += ["--config", f"breaks={json.dumps(list(breaks))}"]
-        return run_cli(*args)
+        return run_cli_in_process(*args)
 
     def run_prod(extra: tuple[str, ...]) -> subprocess.CompletedProcess[str]:
-        return run_cli("preview", "--stack", "prod", "--policy-pack", "policy",
-                       "--policy-pack-config", "policy/config/hipaa.json", *extra)
-
-    with ThreadPoolExecutor(max_workers=max(2, min(4, os.cpu_count() or 2))) as pool:
-        breakable = {key: pool.submit(run_breakable, key) for key in _all_keys()}
-        prod = {extra: pool.submit(run_prod, extra) for extra in ((), PROD_BROKEN)}
-        results = {key: f.result() for key, f in breakable.items()}
-        prod_results = {extra: f.result() for extra, f in prod.items()}
+        return run_cli_in_process("preview", "--stack", "prod", "--cwd", str(REPO), "--policy-pack", "policy",
+                                  "--policy-pack-config", "policy/config/hipaa.json", *extra)
 
     def get(*breaks: str, pack_config: str | None = None,
             prod: tuple[str, ...] | None = None) -> subprocess.CompletedProcess[str]:
-        if prod is not None:
-            return prod_results[prod]
-        return results[(tuple(breaks), pack_config)]
+        key: object = ("prod", prod) if prod is not None else (tuple(breaks), pack_config)
+        if key not in made:
+            made[key] = run_prod(prod) if prod is not None else run_breakable((tuple(breaks), pack_config))
+        return made[key]
 
     return get
 

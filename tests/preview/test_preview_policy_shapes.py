@@ -5,18 +5,18 @@ instead of ``aws:SourceArn``, a separate ``aws.kms.KeyPolicy``, AWS's console-de
 ``s3:GetObject*`` with ``ArnNotEquals``, an inline topic policy, a trail naming its key by alias), and
 passes the pack under the pci-dss config as written. Each named variant changes one thing: a weakened
 grant is a mandatory violation of exactly the rule that judges it, with the fix in the message; a grant
-that a deny removes (Deny over Allow) still passes. Every preview is the real command in a subprocess.
+that a deny removes (Deny over Allow) still passes. Every preview is the command's own ``main`` run in
+the test's process with the real pack served in-process (``run_cli_in_process``): the policies'
+outcome is under test here, not the process or the gRPC transport.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from preview_helpers import FIXTURES, REPO, run_cli
+from preview_helpers import FIXTURES, REPO, run_cli_in_process
 from test_preview_mandatory_catches import _shown, mandatory_policies, violations
 
 SHAPES = FIXTURES / "policy_shapes"
@@ -51,12 +51,9 @@ def results() -> dict[str | None, subprocess.CompletedProcess[str]]:
                 "--policy-pack-config", str(PCI_CONFIG)]
         if variant:
             args += ["--config", f"variants={json.dumps([variant])}"]
-        return run_cli(*args)
+        return run_cli_in_process(*args)
 
-    keys = [None, *PASSING, *FAILING]
-    with ThreadPoolExecutor(max_workers=max(2, min(4, os.cpu_count() or 2))) as pool:
-        futures = {key: pool.submit(run, key) for key in keys}
-        return {key: f.result() for key, f in futures.items()}
+    return {key: run(key) for key in [None, *PASSING, *FAILING]}
 
 
 @pytest.mark.parametrize("variant", [None, *PASSING])

@@ -1,4 +1,7 @@
-"""Project and stack files the CLI would refuse: exit 2, the CLI's message, never a traceback."""
+"""Project and stack files the CLI would refuse: exit 2, the CLI's message, never a traceback.
+
+The command runs in this process (``run_cli_in_process``: its own ``main``, output captured apart);
+the usage error runs as a real subprocess, as a user meets it."""
 
 from __future__ import annotations
 
@@ -6,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from preview_helpers import preview_args, run_cli
+from preview_helpers import run_cli_in_process as run_here
 
 from offline_preview.project import ProjectError, load_project, load_stack_config
 
@@ -18,13 +22,13 @@ def _assert_clean_error(result, expected: str) -> None:
 
 def test_type_error_is_reported_like_the_cli(program: Path) -> None:
     (program / "Pulumi.dev.yaml").write_text("config:\n  fixture-audit:retentionDays: a year\n")
-    result = run_cli(*preview_args(program))
+    result = run_here(*preview_args(program))
     _assert_clean_error(
         result, "error: Stack 'dev' with configuration key 'retentionDays' must be of type 'integer'")
 
 
 def test_override_type_error(program: Path) -> None:
-    result = run_cli(*preview_args(program, "--config", "logFileValidation=maybe"))
+    result = run_here(*preview_args(program, "--config", "logFileValidation=maybe"))
     _assert_clean_error(
         result, "Stack 'dev' with configuration key 'logFileValidation' must be of type 'boolean'")
 
@@ -32,31 +36,31 @@ def test_override_type_error(program: Path) -> None:
 def test_missing_required_value(program: Path) -> None:
     project = program / "Pulumi.yaml"
     project.write_text(project.read_text() + "  trailName:\n    type: string\n    description: Required.\n")
-    result = run_cli(*preview_args(program))
+    result = run_here(*preview_args(program))
     _assert_clean_error(result, "Stack 'dev' is missing configuration value 'trailName'")
 
 
 def test_malformed_stack_yaml(program: Path) -> None:
     (program / "Pulumi.dev.yaml").write_text("config:\n  aws:region: [eu-west-1\n")
-    result = run_cli(*preview_args(program))
+    result = run_here(*preview_args(program))
     _assert_clean_error(result, "could not parse")
     assert "Pulumi.dev.yaml" in result.stderr and "line" in result.stderr
 
 
 def test_malformed_project_yaml(program: Path) -> None:
     (program / "Pulumi.yaml").write_text("name: fixture-audit\nruntime: python\nconfig: {oops\n")
-    result = run_cli(*preview_args(program))
+    result = run_here(*preview_args(program))
     _assert_clean_error(result, "could not parse")
 
 
 def test_unknown_stack(program: Path) -> None:
-    result = run_cli(*preview_args(program, stack="prdo"))
+    result = run_here(*preview_args(program, stack="prdo"))
     _assert_clean_error(result, "no stack named 'prdo'")
     assert "stacks with a file: dev" in result.stderr
 
 
 def test_bad_override_syntax(program: Path) -> None:
-    result = run_cli(*preview_args(program, "--config", "retentionDays"))
+    result = run_here(*preview_args(program, "--config", "retentionDays"))
     _assert_clean_error(result, "--config expects KEY=VALUE")
 
 
@@ -68,7 +72,7 @@ def test_usage_error_exits_2() -> None:
 
 def test_markdown_report_carries_the_error(program: Path) -> None:
     (program / "Pulumi.dev.yaml").write_text("config:\n  fixture-audit:protectBucket: sometimes\n")
-    result = run_cli(*preview_args(program, "--format", "markdown"))
+    result = run_here(*preview_args(program, "--format", "markdown"))
     assert result.returncode == 2
     assert "❌ error" in result.stdout
     assert "must be of type 'boolean'" in result.stdout

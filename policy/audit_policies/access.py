@@ -444,6 +444,36 @@ def _topic_access(ctx: base.Context, g: Graph, args: Any) -> None:
                    "Remove or narrow the statements", "the topic")
 
 
+# --- the trail's log group ------------------------------------------------------------------------
+
+def _log_export(ctx: base.Context, g: Graph, args: Any) -> None:
+    """A subscription filter streams every event of the log group to its destination, which may be in
+    another account (CloudWatch Logs User Guide, "Cross-account cross-Region subscriptions")."""
+    groups = [group for group, _ in g.trail_log_groups()]
+    if not groups:
+        args.not_applicable("no trail in this stack delivers to a log group declared in it")
+    accounts, pending = stack_accounts(g)
+    for group in groups:
+        for sub in g.subscription_filters(group):
+            destination = sub.props.get("destinationArn")
+            if is_unknown(destination):
+                if not g.deps(sub, "destinationArn"):
+                    ctx.findings.defer(destination)
+                continue  # a destination this stack creates lives in the stack's account
+            account = policy_doc.arn_account(destination) if isinstance(destination, str) else None
+            if account is not None and account in accounts:
+                continue
+            if not accounts and pending is not None:
+                ctx.findings.defer(pending)
+                continue
+            account_text = f"account {', '.join(sorted(accounts))}" if accounts else "the stack's account"
+            where = f"account {account}" if account else "an account this stack cannot tell"
+            ctx.findings.violation(
+                f"Point subscription filter {sub.label()} on log group {group.label()} at a destination of "
+                f"{account_text}, or remove it: it streams every CloudTrail event of the log group to "
+                f"{destination} in {where}, outside the account's access control {ctx.cite()}.", sub.urn)
+
+
 def _stack(name: str, description: str, service: str, severity: Severity, check, applies=None):
     return base.stack_policy(name=name, description=description, service=service, level=MANDATORY,
                              severity=severity, check=check, config=PROFILE, applies=applies)
@@ -467,6 +497,10 @@ POLICIES = [
     _stack("aws-kms-key-enabled",
            "The KMS key a trail encrypts with must be enabled, or CloudTrail cannot deliver log files.",
            "kms", Severity.CRITICAL, _key_enabled),
+    _stack("aws-cloudwatch-log-group-no-outside-export",
+           "No subscription filter on the log group a trail delivers to may stream its events to a "
+           "destination outside the stack's account.",
+           "cloudwatch", Severity.HIGH, _log_export, base.flag_required("restricted_read_access")),
     _stack("aws-sns-topic-policy-no-outside-access",
            "The policy of the topic the security alarms notify may not let principals outside the stack's "
            "account, or AWS services acting for other accounts, publish to, subscribe to or administer it.",

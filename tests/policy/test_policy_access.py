@@ -14,6 +14,7 @@ from collections.abc import Callable
 import pytest
 from policy_fixtures import ACCOUNT, AUDITOR_ARN, BUCKET_NAME, REGION, TRAIL_ARN, compliant_stack, find
 from policy_harness import Pack, R, configured, engine_config, for_all
+from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
 
 M = "mandatory"
 OTHER = "999988887777"
@@ -1049,4 +1050,40 @@ def test_replication_out_of_the_account_is_caught(destination, where):
     replicate({"bucket": "arn:aws:s3:::elsewhere", "account": ACCOUNT}),
 ], ids=["replica-in-stack", "same-account"])
 def test_replication_within_the_account_passes(mutate):
+    assert preview(mutate) == []
+
+
+# --- the trail's log group: a subscription filter streams every event to its destination -------------------
+
+EXPORT_RULE = "aws-cloudwatch-log-group-no-outside-export"
+
+
+def subscribe(destination: str, depends_on: str | None = None) -> Mutation:
+    def mutate(stack: list[R]) -> None:
+        deps = {"logGroup": ["log-group"]}
+        if depends_on:
+            stack.append(R("aws:kinesis/stream:Stream", depends_on, {"name": "spawn-audit-events"}))
+            deps["destinationArn"] = [depends_on]
+        stack.append(R("aws:cloudwatch/logSubscriptionFilter:LogSubscriptionFilter", "log-group-export", {
+            "name": "export", "logGroup": "/spawn/audit/cloudtrail", "filterPattern": "",
+            "destinationArn": destination}, deps))
+    return mutate
+
+
+def test_log_group_streamed_to_another_account_is_caught():
+    destination = f"arn:aws:logs:{REGION}:{OTHER}:destination:collector"
+    assert preview(subscribe(destination)) == [(
+        EXPORT_RULE, M,
+        f"Point subscription filter 'log-group-export' on log group 'log-group' at a destination of account "
+        f"{ACCOUNT}, or remove it: it streams every CloudTrail event of the log group to {destination} in "
+        f"account {OTHER}, outside the account's access control (45 CFR 164.312(a)(1), PCI DSS 10.3.1, SOC 2 "
+        f"CC6.1).",
+    )]
+
+
+@pytest.mark.parametrize("mutate", [
+    subscribe(f"arn:aws:kinesis:{REGION}:{ACCOUNT}:stream/spawn-audit-events"),
+    subscribe(UNKNOWN_STRING_VALUE, depends_on="events-stream"),
+], ids=["same-account-arn", "stream-of-this-stack"])
+def test_log_group_streamed_within_the_account_passes(mutate):
     assert preview(mutate) == []

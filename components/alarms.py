@@ -110,8 +110,9 @@ class SecurityAlarms(pulumi.ComponentResource):
             aws.sns.TopicSubscription(f"{name}-email-{i}", topic=args.topic_arn, protocol="email",
                                       endpoint=email, opts=after_topic)
         for i, url in enumerate(args.https_endpoints):
+            # A webhook URL often carries its token: keep it out of state and logs in plain text.
             aws.sns.TopicSubscription(f"{name}-https-{i}", topic=args.topic_arn, protocol="https",
-                                      endpoint=url, opts=after_topic)
+                                      endpoint=pulumi.Output.secret(url), opts=after_topic)
 
         alarm_opts = pulumi.ResourceOptions(parent=self, depends_on=[policy])
         for control in args.controls:

@@ -14,13 +14,14 @@ read), SOC 2 CC7.2 (alarms that notify someone). The numbers themselves live in
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
+from urllib.parse import urlsplit
 
 import pulumi
 import pulumi_aws as aws
@@ -56,23 +57,22 @@ _FLOOR_SOURCES = {
 }
 _ACCESS_LOGGING_SOURCES = {"hipaa": "45 CFR 164.312(b)", "pci-dss": "PCI DSS v4.0.1 10.2.1"}
 
-_ROLE_ARN = re.compile(r"^arn:aws(?:-cn|-us-gov)?:iam::\d{12}:role/[A-Za-z0-9+=,.@_/-]{1,512}$")
 _EMAIL = re.compile(
     r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
     r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$"
 )
-# CloudTrail trail names: letters, digits, '.', '_', '-'; start and end with a letter or digit;
-# no two separators in a row (CloudTrail API reference, CreateTrail Name).
-_TRAIL_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9]|[._-](?=[A-Za-z0-9]))*$")
-_BUCKET_PREFIX = re.compile(r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$")
-# Bucket names without dots: dotted names break TLS on virtual-hosted-style requests.
-_BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
-_ARTIFACT_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
-_LOG_GROUP_NAME = re.compile(r"^[A-Za-z0-9._/#-]{1,512}$")
+_BUCKET_PREFIX = re.compile(r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$", re.ASCII)
 _DYNAMODB_TABLE = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
 _LAMBDA_FUNCTION = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _ORGANIZATION_ID = re.compile(r"^o-[a-z0-9]{10,32}$")
-_INTEGER = re.compile(r"^[+-]?\d+$")
+# ASCII digits only: str.isdigit() and \d also accept "١٢٣" (Arabic-Indic digits), which the Pulumi CLI's
+# integer type refuses.
+_INTEGER = re.compile(r"^[+-]?[0-9]{1,12}$", re.ASCII)
+# The largest day count any key accepts. The S3 API types lifecycle and Object Lock ``Days`` as a
+# 32-bit Integer (S3 API reference, LifecycleExpiration / DefaultRetention), and numbers reach the
+# policy pack as protobuf doubles; this program's own bound is 100 years, far beyond any regulatory
+# retention, so that every count stays exact and no typo (10^9 days of Object Lock) slips through.
+MAX_DAYS = 36500
 
 
 class ConfigError(pulumi.RunError):
@@ -210,6 +210,17 @@ def _show(value: Any) -> str:
     return json.dumps(value)
 
 
+def _printable(text: str) -> str:
+    """``text`` with what cannot be encoded as UTF-8 (bytes the shell passed that were not UTF-8, as
+    surrogates) spelled as escapes, so that a message about it can always be printed and logged."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _abbreviate(text: str, limit: int = 40) -> str:
+    """A long value shortened for a one-line message (a 5,000-digit number stays readable)."""
+    return text if len(text) <= limit else f"{text[:20]}...({len(text)} characters)"
+
+
 class _Reader:
     """Parses raw config strings; collects every problem instead of stopping at the first."""
 
@@ -227,23 +238,40 @@ class _Reader:
                       f"must run as project {PROJECT}")
         return value
 
+    def shown(self, key: str, raw: str) -> str:
+        """``= <value>`` for a message, or that the value is secret and not shown."""
+        if pulumi.runtime.is_config_secret(_key(key)):
+            return "(a secret; value not shown)"
+        return f"= {_printable(json.dumps(_abbreviate(raw), ensure_ascii=False))}"
+
     def string(self, key: str) -> str:
         return self.raw(key) or ""
 
-    def integer(self, key: str) -> int | None:
+    def integer(self, key: str, maximum: int = MAX_DAYS) -> int | None:
+        """A whole number of ASCII digits, at most ``maximum`` (negative values are left to the
+        caller, whose message names the key's own meaning of 0 and below)."""
         raw = self.raw(key)
         if raw is None:
             return None
-        if not _INTEGER.match(raw.strip()):
-            self.fail(f"{PROJECT}:{key} = {_show(raw)} is not a whole number")
+        text = raw.strip()
+        if not _INTEGER.match(text):
+            if re.fullmatch(r"[+-]?[0-9]+", text, re.ASCII):
+                self.fail(f"{PROJECT}:{key} {self.shown(key, text)} is too large; use at most {maximum}")
+            else:
+                self.fail(f"{PROJECT}:{key} {self.shown(key, raw)} is not a whole number (ASCII digits 0-9); "
+                          f"use at most {maximum}")
             return None
-        return int(raw)
+        value = int(text)
+        if value > maximum:
+            self.fail(f"{PROJECT}:{key} = {value} is too large; use at most {maximum}")
+            return None
+        return value
 
     def boolean(self, key: str) -> bool:
         raw = self.raw(key)
         if raw not in ("true", "false"):
             if raw is not None:
-                self.fail(f"{PROJECT}:{key} = {_show(raw)} is not a boolean; allowed: true, false")
+                self.fail(f"{PROJECT}:{key} {self.shown(key, raw)} is not a boolean; allowed: true, false")
             return False
         return raw == "true"
 
@@ -253,10 +281,10 @@ class _Reader:
             return []
         try:
             value = json.loads(raw)
-        except json.JSONDecodeError:
+        except ValueError:  # also a number too long for int(), not only malformed JSON
             value = None
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            self.fail(f"{PROJECT}:{key} = {_show(raw)} is not an array of strings")
+            self.fail(f"{PROJECT}:{key} {self.shown(key, raw)} is not an array of strings")
             return []
         return value
 
@@ -279,11 +307,45 @@ def _floor_reason(req: profiles.Requirements) -> str:
     return f"the floor of {req.retention_floor_days} days"
 
 
-def _check_arns(r: _Reader, key: str, values: list[str]) -> None:
+def _check_arns(r: _Reader, key: str, values: list[str], partition: str) -> None:
     for value in values:
-        if not _ROLE_ARN.match(value):
-            r.fail(f"{_key(key)} = {_show(values)} contains {_show(value)}, which is not an IAM role ARN; "
-                   f"expected arn:<partition>:iam::<12-digit account>:role/<name>")
+        problem = role_arn_problem(value, partition)
+        if problem:
+            r.fail(f"{_key(key)} = {_show(values)} contains {_show(value)}, which {problem}")
+
+
+def _check_bucket_prefix(r: _Reader, prefix: str, *names: str) -> None:
+    """The prefix, and every bucket name made from it, as S3 accepts them (no dots: dotted names break
+    TLS on virtual-hosted-style requests)."""
+    for name in names:
+        problem = bucket_name_problem(name, dots=False)
+        if problem is None and not _BUCKET_PREFIX.match(prefix):
+            problem = "does not start and end with a letter or digit"
+        if problem:
+            r.fail(f"{_key('bucketNamePrefix')} = {_show(prefix)} gives the bucket name {_show(name)}, which "
+                   f"{problem} (the prefix may have at most {63 - len(names[-1]) + len(prefix)} characters)")
+            return
+
+
+def _read_https_endpoints(r: _Reader, key: str) -> list[str]:
+    """HTTPS subscription endpoints often carry a token in their path or query: whatever is wrong, the
+    message names the entry by its position and never shows the value."""
+    raw = r.raw(key)
+    if raw is None:
+        return []
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        value = None
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        r.fail(f"{_key(key)} {r.shown(key, raw)} is not an array of strings")
+        return []
+    for i, url in enumerate(value, 1):
+        problem = https_endpoint_problem(url)
+        if problem:
+            r.fail(f"{_key(key)} entry {i} of {len(value)} {problem}; use https://<host>/<path> (the "
+                   f"value is not shown: an endpoint may carry a token)")
+    return value
 
 
 def _check_readers(r: _Reader, auditors: list[str], break_glass: str, account_id: str,
@@ -298,7 +360,8 @@ def _check_readers(r: _Reader, auditors: list[str], break_glass: str, account_id
     named = [("auditorRoleArns", v, auditors) for v in auditors]
     named += [("breakGlassRoleArn", break_glass, break_glass)] if break_glass else []
     for key, value, shown in named:
-        account = value.split(":")[4] if _ROLE_ARN.match(value) else None
+        match = _ROLE_ARN_PARTS.match(value)
+        account = match["account"] if match else None
         if account is not None and account != account_id:
             r.fail(f"{_key(key)} = {_show(shown)} names {_show(value)}, a role of account {account}; "
                    f"allowed: roles of this stack's account {account_id} (the log key and bucket grant "
@@ -314,6 +377,169 @@ def _check_names(r: _Reader, key: str, values: list[str], pattern: re.Pattern[st
     for value in values:
         if not pattern.match(value):
             r.fail(f"{_key(key)} = {_show(values)} contains {_show(value)}, which is not {what}")
+
+
+# --- names the receiving AWS service accepts ------------------------------------------------------
+# Each check returns None, or what is wrong in words that fit after "... = <value> ".
+
+# The trail name is also the prefix of the delivery role, the two SNS topics, the alarms, metric
+# filters, saved queries and the KMS alias, so it takes the intersection of their rules:
+# - CloudTrail CreateTrail Name: 3-128 of letters, digits, '.', '_', '-', starting and ending with a
+#   letter or digit, no two of '.', '_', '-' in a row, not an IP address;
+# - SNS CreateTopic Name: up to 256 of letters, digits, '-' and '_' (no '.');
+# - KMS CreateAlias AliasName: alias/ then letters, digits, '/', '_', '-' (no '.');
+# - IAM CreateRole RoleName: at most 64 characters, so with "-cloudwatch-logs" the trail has 48.
+_TRAIL_NAME_SAFE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9]|[_-](?=[A-Za-z0-9]))*$", re.ASCII)
+_IP_ADDRESS = re.compile(r"^\d{1,3}(?:\.\d{1,3}){3}$", re.ASCII)
+
+
+def trail_name_problem(name: str) -> str | None:
+    if not 3 <= len(name) <= TRAIL_NAME_MAX:
+        return f"is {len(name)} characters long; use 3 to {TRAIL_NAME_MAX}"
+    if "." in name:
+        return ("contains '.', which SNS topic names and KMS alias names do not allow (the trail name "
+                "prefixes both); use letters, digits, '_' or '-'")
+    if not _TRAIL_NAME_SAFE.match(name):
+        return ("is not a usable trail name; use letters, digits, '_' or '-', starting and ending with a "
+                "letter or digit, no two separators in a row (CloudTrail CreateTrail)")
+    return None
+
+
+# S3 User Guide, "General purpose bucket naming rules".
+_S3_FORBIDDEN_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
+_S3_FORBIDDEN_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
+
+
+def bucket_name_problem(name: str, *, dots: bool) -> str | None:
+    """Why S3 would refuse ``name`` for a general purpose bucket (``dots``: allow '.')."""
+    allowed = "lowercase letters, digits, '.' and '-'" if dots else "lowercase letters, digits and '-'"
+    pattern = r"^[a-z0-9][a-z0-9.-]*[a-z0-9]$" if dots else r"^[a-z0-9][a-z0-9-]*[a-z0-9]$"
+    if not 3 <= len(name) <= 63:
+        return f"is {len(name)} characters long; S3 bucket names have 3 to 63"
+    if not re.match(pattern, name, re.ASCII):
+        return f"is not an S3 bucket name; use {allowed}, starting and ending with a letter or digit"
+    if ".." in name or ".-" in name or "-." in name:
+        return "has two adjacent periods or a period beside a hyphen; S3 refuses both"
+    if _IP_ADDRESS.match(name):
+        return "is formatted as an IP address; S3 refuses that"
+    for prefix in _S3_FORBIDDEN_PREFIXES:
+        if name.startswith(prefix):
+            return f"starts with {prefix!r}, a prefix S3 reserves"
+    for suffix in _S3_FORBIDDEN_SUFFIXES:
+        if name.endswith(suffix):
+            return f"ends with {suffix!r}, a suffix S3 reserves"
+    return None
+
+
+# CloudWatch Logs CreateLogGroup: 1-512 of [.-_/#A-Za-z0-9]; names can't start with "aws/".
+_LOG_GROUP_CHARS = re.compile(r"^[A-Za-z0-9._/#-]{1,512}$", re.ASCII)
+
+
+def log_group_name_problem(name: str) -> str | None:
+    if not _LOG_GROUP_CHARS.match(name):
+        return "is not a CloudWatch Logs group name; use 1 to 512 of A-Z a-z 0-9 . _ - / #"
+    if name.startswith("aws/"):
+        return "starts with 'aws/', which CloudWatch Logs reserves; start with '/' or another word"
+    return None
+
+
+# IAM identifiers: arn:<partition>:iam::<account>:role<path><name>, path "/" or "/.../" of printable
+# ASCII (at most 512), name 1-64 of [\w+=,.@-] (IAM API reference, Role: Path, RoleName).
+_ROLE_ARN_PARTS = re.compile(
+    r"^arn:(?P<partition>aws(?:-[a-z]+)*):iam::(?P<account>[0-9]{12}):role"
+    r"(?P<path>/(?:[!-~]*/)?)(?P<name>[A-Za-z0-9+=,.@_-]*)$", re.ASCII)
+
+
+def role_arn_problem(arn: str, partition: str) -> str | None:
+    match = _ROLE_ARN_PARTS.match(arn)
+    if not match:
+        return "is not an IAM role ARN; expected arn:<partition>:iam::<12-digit account>:role/<name>"
+    if len(match["path"]) > 512:
+        return "has a role path longer than the 512 characters IAM allows"
+    if not match["name"]:
+        return ("names no role after its path; expected arn:<partition>:iam::<account>:role/[<path>/]<name> "
+                "with a name of 1 to 64 characters")
+    if len(match["name"]) > 64:
+        return f"has a role name of {len(match['name'])} characters; IAM allows 1 to 64"
+    if match["partition"] != partition:
+        return (f"is in partition {match['partition']!r}, but this stack deploys to partition "
+                f"{partition!r}; IAM does not accept principals from another partition")
+    return None
+
+
+def https_endpoint_problem(url: str) -> str | None:
+    """Why SNS would refuse ``url`` as an https subscription endpoint; never repeats the URL."""
+    if any(c.isspace() or not c.isprintable() for c in url):
+        return "contains whitespace or control characters"
+    try:
+        parsed = urlsplit(url)
+        host = parsed.hostname
+        parsed.port  # noqa: B018 - raises ValueError for a port out of range
+    except ValueError:
+        return "is not a well-formed URL"
+    if parsed.scheme != "https" or not host:
+        return "is not an https:// URL with a host name"
+    return None
+
+
+# --- keys the program does not declare ------------------------------------------------------------
+
+def _edit_distance(a: str, b: str) -> int:
+    """Levenshtein distance with adjacent transpositions (optimal string alignment)."""
+    prev2: list[int] = []
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb))
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                cur[j] = min(cur[j], prev2[j - 2] + 1)
+        prev2, prev = prev, cur
+    return prev[-1]
+
+
+def declared_keys(project_file: Path = _POLICY_DIR.parent / "Pulumi.yaml") -> tuple[str, ...]:
+    """The keys ``Pulumi.yaml`` declares in the project's namespace (without it)."""
+    import yaml  # a dependency of the pulumi SDK
+
+    try:
+        data = yaml.safe_load(project_file.read_text(encoding="utf-8")) or {}
+    except (OSError, ValueError, yaml.YAMLError):
+        return ()
+    config = data.get("config") if isinstance(data, dict) else None
+    if not isinstance(config, dict):
+        return ()
+    return tuple(str(k).split(":", 1)[1] if str(k).startswith(PROJECT + ":") else str(k)
+                 for k in config if ":" not in str(k) or str(k).startswith(PROJECT + ":"))
+
+
+def undeclared_key_warnings(keys: list[str], declared: tuple[str, ...]) -> list[str]:
+    """A "did you mean" line for each config key in the project's namespace, or in a namespace one
+    edit away from it, that the project does not declare. Values are never shown (they may be secret)."""
+    warnings = []
+    for full in sorted({_printable(k) for k in keys}):
+        namespace, sep, name = full.partition(":")
+        if not sep:
+            continue
+        if namespace == PROJECT:
+            if name in declared:
+                continue
+            close = difflib.get_close_matches(name, declared, n=1, cutoff=0.75)
+            hint = f"did you mean {_key(close[0])}?" if close else "see Pulumi.yaml for the declared keys"
+            warnings.append(f"{full} is not a key this program declares and is ignored; {hint}")
+        elif _edit_distance(namespace, PROJECT) == 1:
+            close = difflib.get_close_matches(name, declared, n=1, cutoff=0.75)
+            target = _key(close[0]) if close else f"{PROJECT}:{name}"
+            warnings.append(f"{full} is in namespace {namespace!r}, which no program reads, and is ignored; "
+                            f"did you mean {target}?")
+    return warnings
+
+
+def _config_keys() -> list[str]:
+    """Every config key set for this run, as the SDK sees them (explicit, then PULUMI_CONFIG)."""
+    from pulumi.runtime import config as runtime_config
+
+    return sorted(set(runtime_config.CONFIG.get()) | set(runtime_config.get_config_env()))
 
 
 def load(config: pulumi.Config | None = None) -> Settings:
@@ -479,41 +705,36 @@ def load(config: pulumi.Config | None = None) -> Settings:
 
     # --- names --------------------------------------------------------------------------------
     trail_name = r.string("trailName")
-    if not (3 <= len(trail_name) <= TRAIL_NAME_MAX and _TRAIL_NAME.match(trail_name)):
-        r.fail(f"{_key('trailName')} = {_show(trail_name)} is not a usable trail name; use 3 to "
-               f"{TRAIL_NAME_MAX} letters, digits, '.', '_' or '-', starting and ending with a letter or "
-               f"digit, no two separators in a row")
+    problem = trail_name_problem(trail_name)
+    if problem:
+        r.fail(f"{_key('trailName')} = {_show(trail_name)} {problem}")
     prefix = r.string("bucketNamePrefix")
     stack_part = re.sub(r"[^a-z0-9-]", "-", stack.lower())
     bucket_name = f"{prefix}-{identity.account_id}-{stack_part}"
     access_log_bucket_name = f"{prefix}-access-{identity.account_id}-{stack_part}"
-    if not (_BUCKET_PREFIX.match(prefix) and _BUCKET_NAME.match(access_log_bucket_name)):
-        r.fail(f"{_key('bucketNamePrefix')} = {_show(prefix)} does not give valid bucket names "
-               f"({bucket_name}, {access_log_bucket_name}); use lowercase letters, digits and '-', "
-               f"starting and ending with a letter or digit, at most "
-               f"{63 - len(access_log_bucket_name) + len(prefix)} characters")
+    _check_bucket_prefix(r, prefix, bucket_name, access_log_bucket_name)
     log_group_name = r.string("logGroupName")
-    if not _LOG_GROUP_NAME.match(log_group_name):
-        r.fail(f"{_key('logGroupName')} = {_show(log_group_name)} is not a CloudWatch Logs group name; "
-               f"use 1 to 512 of A-Z a-z 0-9 . _ - / #")
+    problem = log_group_name_problem(log_group_name)
+    if problem:
+        r.fail(f"{_key('logGroupName')} = {_show(log_group_name)} {problem}")
     app_log_group = r.boolean("appAuditLogGroup")
     app_log_group_name = r.string("appAuditLogGroupName")
     if app_log_group:
-        if not _LOG_GROUP_NAME.match(app_log_group_name):
-            r.fail(f"{_key('appAuditLogGroupName')} = {_show(app_log_group_name)} is not a CloudWatch Logs "
-                   f"group name; use 1 to 512 of A-Z a-z 0-9 . _ - / #")
+        problem = log_group_name_problem(app_log_group_name)
+        if problem:
+            r.fail(f"{_key('appAuditLogGroupName')} = {_show(app_log_group_name)} {problem}")
         elif app_log_group_name == log_group_name:
             r.fail(f"{_key('appAuditLogGroupName')} = {_show(app_log_group_name)} is the trail's log group; "
                    f"use a different name")
 
     # --- access -------------------------------------------------------------------------------
     auditors = r.strings("auditorRoleArns")
-    _check_arns(r, "auditorRoleArns", auditors)
+    _check_arns(r, "auditorRoleArns", auditors, partition.partition)
     break_glass = r.string("breakGlassRoleArn")
-    if break_glass and not _ROLE_ARN.match(break_glass):
-        r.fail(f"{_key('breakGlassRoleArn')} = {_show(break_glass)} is not an IAM role ARN; expected "
-               f"arn:<partition>:iam::<12-digit account>:role/<name>, or \"\" so that nobody may delete "
-               f"log objects")
+    problem = role_arn_problem(break_glass, partition.partition) if break_glass else None
+    if problem:
+        r.fail(f"{_key('breakGlassRoleArn')} = {_show(break_glass)} {problem}; or use \"\" so that "
+               f"nobody may delete log objects")
     _check_readers(r, auditors, break_glass, identity.account_id, req)
 
     # --- alarms -------------------------------------------------------------------------------
@@ -522,12 +743,7 @@ def load(config: pulumi.Config | None = None) -> Settings:
         if not _EMAIL.match(email):
             r.fail(f"{_key('alarmEmails')} = {_show(emails)} contains {_show(email)}, which is not an "
                    f"e-mail address (name@domain)")
-    endpoints = r.strings("alarmHttpsEndpoints")
-    for url in endpoints:
-        parsed = urlparse(url)
-        if parsed.scheme != "https" or not parsed.hostname or any(c.isspace() for c in url):
-            r.fail(f"{_key('alarmHttpsEndpoints')} = {_show(endpoints)} contains {_show(url)}, which is not "
-                   f"an https:// URL")
+    endpoints = _read_https_endpoints(r, "alarmHttpsEndpoints")
     disabled = r.strings("disabledAlarms")
     keys = [c.key for c in monitoring.ALL_CONTROLS]
     for key in disabled:
@@ -563,8 +779,11 @@ def load(config: pulumi.Config | None = None) -> Settings:
     _check_names(r, "dataEventLambdaFunctions", functions, _LAMBDA_FUNCTION,
                  "a Lambda function name (1 to 64 of A-Z a-z 0-9 _ -)")
     artifact_buckets = r.strings("dataEventS3Buckets")
-    _check_names(r, "dataEventS3Buckets", artifact_buckets, _ARTIFACT_BUCKET,
-                 "an S3 bucket name (3 to 63 lowercase letters, digits, '.' or '-')")
+    for value in artifact_buckets:
+        problem = bucket_name_problem(value, dots=True)
+        if problem:
+            r.fail(f"{_key('dataEventS3Buckets')} = {_show(artifact_buckets)} contains {_show(value)}, which "
+                   f"{problem}")
     for own in (bucket_name, access_log_bucket_name):
         if own in artifact_buckets:
             # Logging object events of the log bucket records every log delivery: a feedback loop.
@@ -577,6 +796,8 @@ def load(config: pulumi.Config | None = None) -> Settings:
         r.fail(f"{_key('kmsDeletionWindowDays')} = {deletion_window} is outside the {low} to {high} days "
                f"AWS KMS accepts; use {low} to {high}")
 
+    for warning in undeclared_key_warnings(_config_keys(), declared_keys()):
+        pulumi.log.warn(warning)
     if r.errors:
         raise ConfigError("\n".join(r.errors))
     assert req is not None and retention is not None and log_group_days is not None

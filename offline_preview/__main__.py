@@ -1,20 +1,34 @@
-"""Entry point for ``python -m offline_preview``; everything else lives in ``cli``."""
+"""Entry point for ``python -m offline_preview`` and the ``offline-preview`` console script.
+
+The signal handlers go in before the heavy imports (grpc, pulumi), so that Ctrl-C or a CI
+cancellation during start-up also ends with one line and 130/143/129 instead of a traceback;
+``cli`` replaces them with handlers that also stop the policy packs.
+"""
 
 import gc
 import os
+import signal
 import sys
 
-# The Pulumi SDK, pulumi_aws and the program allocate a few hundred thousand long-lived objects
-# (modules, classes, resources) and little cyclic garbage; at the default thresholds the collector
-# rescans them hundreds of times, about a tenth of the command's CPU time. Collect less often.
-gc.set_threshold(50_000, 20, 100)
+_CODES = {signal.SIGINT: 130, signal.SIGTERM: 143, signal.SIGHUP: 129}
 
-from .cli import main  # noqa: E402 - after the collector is tuned, so that the imports benefit
 
-code = main()
-# Everything the command writes has been written (``--output`` files are closed, the pack stopped);
-# the interpreter's own teardown of the Pulumi SDK, gRPC and the program's modules then takes longer
-# than the whole policy step, so leave without it once stdout and stderr are flushed.
-sys.stdout.flush()
-sys.stderr.flush()
-os._exit(code)
+def _interrupted_while_starting(signum: int, _frame: object) -> None:
+    sys.stderr.write(f"error: interrupted by {signal.Signals(signum).name} while starting\n")
+    os._exit(_CODES[signum])
+
+
+def main() -> None:
+    for sig in _CODES:
+        signal.signal(sig, _interrupted_while_starting)
+    # The Pulumi SDK, pulumi_aws and the program allocate a few hundred thousand long-lived objects
+    # (modules, classes, resources) and little cyclic garbage; at the default thresholds the collector
+    # rescans them hundreds of times, about a tenth of the command's CPU time. Collect less often.
+    gc.set_threshold(50_000, 20, 100)
+    from .cli import entry_point
+
+    entry_point()
+
+
+if __name__ == "__main__":
+    main()

@@ -19,10 +19,13 @@ mandatory violations, as the SDK does when a remediated resource still violates)
 from __future__ import annotations
 
 import collections
+import contextlib
+import difflib
 import json
 import os
 import queue
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -146,6 +149,7 @@ class PackResult:
     analyzed: int = 0  # resources sent through Analyze
     stack_resources: int = 0  # resources sent in AnalyzeStack
     seconds: float = 0.0
+    config_file: str | None = None  # the --policy-pack-config file, as given
 
     def count(self, level: str) -> int:
         return sum(1 for d in self.diagnostics if d.enforcement_level == level)
@@ -166,6 +170,9 @@ def load_policy_config_file(path: str | Path) -> dict[str, tuple[str | None, dic
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise PolicyError(f"could not read policy pack config {path}: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise PolicyError(f"could not read policy pack config {path}: byte {exc.start} is not UTF-8; "
+                          "save the file as UTF-8 JSON") from None
     if not text.strip():
         return {}
     try:
@@ -174,6 +181,8 @@ def load_policy_config_file(path: str | Path) -> dict[str, tuple[str | None, dic
         raise PolicyError(
             f"could not parse policy pack config {path} (line {exc.lineno}, column {exc.colno}): {exc.msg}"
         ) from None
+    except ValueError as exc:  # e.g. an integer longer than Python converts (4300 digits)
+        raise PolicyError(f"could not parse policy pack config {path}: {exc}") from None
     return parse_policy_config(data, str(path))
 
 
@@ -249,7 +258,7 @@ def reconcile_config(pack: PackInfo, user_config: dict[str, tuple[str | None, di
                     for k, v in pack.initial_config.items()})
     _apply(result, user_config)
 
-    errors = []
+    errors = _unknown_properties(pack, user_config, source)
     for policy in pack.policies:
         if not policy.config_schema:
             continue
@@ -268,6 +277,24 @@ def reconcile_config(pack: PackInfo, user_config: dict[str, tuple[str | None, di
     if errors:
         raise PolicyError("\n".join(errors))
     return result
+
+
+def _unknown_properties(pack: PackInfo, user_config: dict[str, tuple[str | None, dict[str, Any]]],
+                        source: str) -> list[str]:
+    """Properties the user set that a policy's schema does not declare. The engine passes them on and
+    a pack may report them as a violation (a mandatory one reads as "non-compliant", exit 1); they are
+    a config mistake, so they stop the preview here as the other config errors do (exit 2)."""
+    errors = []
+    for name, (_level, props) in user_config.items():
+        policy = pack.policy(name)
+        declared = list((policy.config_schema or {}).get("properties") or {}) if policy else []
+        for prop in sorted(set(props) - set(declared)) if policy else []:
+            close = difflib.get_close_matches(prop, declared, n=1)
+            hint = f"; did you mean {close[0]}?" if close else ""
+            allowed = ", ".join(declared) or "none (the policy takes no config)"
+            errors.append(f"error: validating policy config: {pack.name} {pack.version}  {name}: unknown "
+                          f"property {json.dumps(prop)} ({source}); allowed: {allowed}{hint}")
+    return errors
 
 
 def _json_type(value: Any) -> str:
@@ -394,6 +421,45 @@ def pack_version(pack_dir: Path, reported: str) -> str:
     return reported
 
 
+# Every pack process spawned and not yet closed, so that a signal handler can end them all.
+LIVE_PROCESSES: set[PolicyPackProcess] = set()
+
+
+def _child_pids() -> set[int]:
+    """This process's children, as Linux lists them; catches a pack forked a moment before its
+    ``PolicyPackProcess`` recorded it. Empty where /proc has no children lists."""
+    pids: set[int] = set()
+    for children in Path("/proc/self/task").glob("*/children"):
+        try:
+            pids.update(int(pid) for pid in children.read_text().split())
+        except (OSError, ValueError):
+            continue
+    return pids
+
+
+def terminate_live_processes(grace: float = 2.0) -> None:
+    """End every pack this process started (SIGTERM, then SIGKILL after ``grace`` seconds), and reap
+    them, so that none outlives the preview. Only ever used on the way out (a signal handler): the
+    program runs in this process, so any child is a pack."""
+    pids = {p.process.pid for p in list(LIVE_PROCESSES) if p.process is not None} | _child_pids()
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    while pids and time.monotonic() < deadline:
+        for pid in list(pids):
+            try:
+                if os.waitpid(pid, os.WNOHANG)[0]:
+                    pids.discard(pid)
+            except ChildProcessError:  # already reaped, or not ours
+                pids.discard(pid)
+        time.sleep(0.01)
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+
+
 def pack_interpreter(pack_dir: str | Path) -> list[str]:
     """The interpreter the Pulumi CLI starts a Python pack with. The CLI passes each runtime option of
     ``PulumiPolicy.yaml`` to its ``pulumi-analyzer-policy-python`` launcher as ``-<name>=<value>``
@@ -487,6 +553,7 @@ class PolicyPackProcess:
             args, cwd=self.path, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
             stderr=self._stderr,
         )
+        LIVE_PROCESSES.add(self)
         self._spawned_at = time.monotonic()
         first_line: queue.Queue[str] = queue.Queue()
         self._first_line = first_line
@@ -570,6 +637,7 @@ class PolicyPackProcess:
 
     def close(self) -> None:
         proc, self.process = self.process, None
+        LIVE_PROCESSES.discard(self)
         if proc is not None and proc.poll() is None:
             # The SDK's server sleeps forever; SIGTERM ends it, SIGKILL if it lingers.
             proc.terminate()
@@ -831,7 +899,7 @@ def run_policy_pack(run: ProgramRun, pack_dir: str | Path, config_file: str | Pa
         config = reconcile_config(pack, user_config, source)
         pack_process.configure(config, pack.name)
         pack_process.configure_stack()
-        result = PackResult(pack=pack, config=config)
+        result = PackResult(pack=pack, config=config, config_file=str(config_file) if config_file else None)
         records = _analyzed_records(run)
         by_urn = {r.urn: r for r in records}
         providers = {r.urn: r for r in records if r.type.startswith("pulumi:providers:")}

@@ -8,6 +8,10 @@ message, never as a Python traceback; a program exception prints the program's o
 
 Relative paths (``--policy-pack``, ``--policy-pack-config``, ``--output`` excepted) are resolved
 against ``--cwd``, because the Pulumi CLI changes into ``--cwd`` before it reads anything.
+
+Signals end the preview, and every policy pack it started, at once and without a traceback: exit
+130 on SIGINT, 143 on SIGTERM and 129 on SIGHUP (128 + the signal number, what a shell reports for
+a process the signal ended, so a CI log reads the same either way).
 """
 
 from __future__ import annotations
@@ -17,20 +21,57 @@ import asyncio
 import contextlib
 import gc
 import json
+import math
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import Any
 
 import pulumi
 
-from .analyzer import PolicyError, launch_pack, run_policy_pack
+from .analyzer import PolicyError, launch_pack, run_policy_pack, terminate_live_processes
 from .project import ProjectError, load_project, load_stack_config
-from .render import FORMATS, PreviewReport, policy_summary, render
+from .render import FORMATS, PreviewReport, make_stable, policy_summary, program_logs, render
 from .runner import DEFAULT_PROGRAM_TIMEOUT, ProgramTimeout, run_program
 from .state import StateError, load_state
 
 EXIT_OK, EXIT_MANDATORY, EXIT_ERROR = 0, 1, 2
+# 128 + the signal number, as a shell reports a process a signal ended.
+SIGNAL_EXIT_CODES = {signal.SIGINT: 130, signal.SIGTERM: 143, signal.SIGHUP: 129}
+TIMEOUT_MAX = 3600.0
+
+
+def _on_signal(signum: int, _frame: object) -> None:
+    """End the packs, say why in one line and leave now: no traceback, no half-written report, no
+    orphan (the program runs in this process and ends with it)."""
+    for sig in SIGNAL_EXIT_CODES:
+        signal.signal(sig, signal.SIG_IGN)  # a second Ctrl-C must not interrupt the cleanup
+    terminate_live_processes()
+    name = signal.Signals(signum).name
+    with contextlib.suppress(OSError, ValueError):
+        sys.stderr.write(f"error: interrupted by {name}; the preview and its policy packs were stopped\n")
+        sys.stderr.flush()
+    os._exit(SIGNAL_EXIT_CODES.get(signum, 128 + signum))
+
+
+def install_signal_handlers() -> None:
+    for sig in SIGNAL_EXIT_CODES:
+        signal.signal(sig, _on_signal)
+
+
+def _seconds(text: str) -> float:
+    """--pack-timeout, --program-timeout: seconds, above 0 and at most an hour (inf, nan, 0 and
+    negatives are refused)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and 0 < value <= TIMEOUT_MAX):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a usable number of seconds; use a number above 0 and at most "
+            f"{TIMEOUT_MAX:.0f}")
+    return value
 
 
 class _Parser(argparse.ArgumentParser):
@@ -48,7 +89,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     p = sub.add_parser("preview", help="preview a stack and evaluate policy packs offline")
     p.add_argument("-s", "--stack", required=True, help="stack name; reads Pulumi.<stack>.yaml")
-    p.add_argument("-C", "--cwd", default=".", help="directory holding Pulumi.yaml (default: .)")
+    p.add_argument("-C", "--cwd", default=".", metavar="DIR",
+                   help="run as if started in DIR: the project (Pulumi.yaml) and relative paths are "
+                        "found there (default: .)")
     p.add_argument("--policy-pack", action="append", default=[], metavar="DIR",
                    help="a Python policy pack directory; may be repeated")
     p.add_argument("--policy-pack-config", action="append", default=[], metavar="FILE",
@@ -59,12 +102,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", metavar="FILE", help="write the report here instead of stdout")
     p.add_argument("--repo-root", metavar="DIR",
                    help="root that report paths are relative to (default: the enclosing git checkout)")
-    p.add_argument("--pack-timeout", type=float, default=60.0, metavar="SECONDS",
-                   help="how long a policy pack may take to start or to answer one call (default: 60)")
-    p.add_argument("--program-timeout", type=float, default=DEFAULT_PROGRAM_TIMEOUT, metavar="SECONDS",
-                   help=f"how long the program may run (default: {DEFAULT_PROGRAM_TIMEOUT:g})")
+    p.add_argument("--pack-timeout", type=_seconds, default=60.0, metavar="SECONDS",
+                   help=f"how long a policy pack may take to start or to answer one call, above 0 and at "
+                        f"most {TIMEOUT_MAX:.0f} (default: 60)")
+    p.add_argument("--program-timeout", type=_seconds, default=DEFAULT_PROGRAM_TIMEOUT, metavar="SECONDS",
+                   help=f"how long the program may run, above 0 and at most {TIMEOUT_MAX:.0f} "
+                        f"(default: {DEFAULT_PROGRAM_TIMEOUT:g})")
     p.add_argument("--state", metavar="FILE",
                    help="a `pulumi stack export` of the stack: plan same/update/replace/delete against it")
+    p.add_argument("--no-durations", action="store_true",
+                   help="report every duration as 0, so that identical runs give identical bytes")
     return parser
 
 
@@ -74,11 +121,17 @@ def _parse_overrides(items: list[str]) -> dict[str, Any]:
         key, sep, value = item.partition("=")
         if not sep or not key:
             raise ProjectError(f"--config expects KEY=VALUE; got {item!r}")
+        try:
+            item.encode("utf-8")
+        except UnicodeEncodeError:  # bytes that were not UTF-8 reach Python as surrogates
+            shown = item.encode("utf-8", "backslashreplace").decode("utf-8")
+            raise ProjectError(f"--config '{shown}' is not UTF-8 text; stack config keys and values "
+                               "are UTF-8 strings") from None
         parsed: Any = value
         if value.startswith("["):
             try:
                 parsed = json.loads(value)
-            except json.JSONDecodeError:
+            except ValueError:  # malformed, or an integer longer than Python converts
                 parsed = value
         overrides[key] = parsed
     return overrides
@@ -153,6 +206,9 @@ def preview(args: argparse.Namespace) -> int:
         state = load_state(_under(base, args.state)) if args.state else None
     except (ProjectError, StateError) as exc:
         return _early_error(str(exc), args.format, args.output, args.stack)
+    except ValueError as exc:  # a file that is not UTF-8, a number too long to convert
+        return _early_error(f"could not read the project or stack {args.stack!r} in {base}: {exc}",
+                            args.format, args.output, args.stack)
 
     # Packs boot in their own processes while the program runs here; both take a few hundred ms.
     processes = [
@@ -164,8 +220,11 @@ def preview(args: argparse.Namespace) -> int:
         with contextlib.redirect_stdout(sys.stderr):
             run = run_program(project.directory, args.stack, preview=True, stack_config=stack_config,
                               state=state, timeout=args.program_timeout)
+        # Registrations complete in an order that varies between runs; the packs and every report see
+        # them in program order instead.
+        make_stable(run)
         repo_root = Path(args.repo_root).resolve() if args.repo_root else find_repo_root(project.directory)
-        report = PreviewReport(run=run, repo_root=repo_root)
+        report = PreviewReport(run=run, repo_root=repo_root, durations=not args.no_durations)
         if run.error is None:
             missing = len(args.policy_pack) - len(args.policy_pack_config)
             configs = list(args.policy_pack_config) + [None] * missing
@@ -180,6 +239,7 @@ def preview(args: argparse.Namespace) -> int:
                     report.error = message if message.startswith("error: ") else f"error: {message}"
                     break
                 result.pack.display_path = pack_dir
+                result.config_file = config_file  # as the user wrote it
                 report.packs.append(result)
     finally:
         for process in processes:
@@ -197,6 +257,9 @@ def preview(args: argparse.Namespace) -> int:
         print(report.error, file=sys.stderr)
         return report.exit_code
     _emit(render(report, args.format), args.output)
+    if args.format != "text":  # the text report shows them under Diagnostics
+        for level, message in program_logs(report):
+            print(f"{level}: {message}", file=sys.stderr)
     if report.error:
         print(report.error, file=sys.stderr)
     elif run.error is not None and args.format != "text":
@@ -230,10 +293,29 @@ def main(argv: list[str] | None = None) -> int:
         except ReportWriteError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return EXIT_ERROR
-        finally:
-            _close_idle_event_loops()
+        except PolicyError as exc:  # a pack that cannot start before any report exists
+            message = str(exc)
+            print(message if message.startswith("error: ") else f"error: {message}", file=sys.stderr)
+            return EXIT_ERROR
     parser.error(f"unknown command {args.command}")
     return EXIT_ERROR
 
 
-__all__ = ["build_parser", "find_repo_root", "main", "preview"]
+def entry_point() -> None:
+    """The ``offline-preview`` console script and ``python -m offline_preview``."""
+    install_signal_handlers()
+    try:
+        code = main()
+    finally:
+        # Only when the process is about to end: in a longer-lived process (tests calling main()) the
+        # SDK's loops are still in use.
+        _close_idle_event_loops()
+    # Everything the command writes has been written (``--output`` files are closed, the packs
+    # stopped); the interpreter's own teardown of the Pulumi SDK, gRPC and the program's modules then
+    # takes longer than the whole policy step, so leave without it once stdout and stderr are flushed.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
+__all__ = ["build_parser", "entry_point", "find_repo_root", "install_signal_handlers", "main", "preview"]

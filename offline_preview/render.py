@@ -39,6 +39,7 @@ class PreviewReport:
     packs: list[PackResult] = field(default_factory=list)
     repo_root: Path = Path.cwd()
     error: str | None = None  # a config or pack error that stopped the preview (exit 2)
+    durations: bool = True  # False: every duration is reported as 0, for byte-identical reports
 
     @property
     def stack(self) -> str:
@@ -117,7 +118,155 @@ def display_type(token: str) -> str:
 def _sorted_diagnostics(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
     order = {"mandatory": 0, "remediate": 0, "advisory": 1}
     return sorted(diagnostics, key=lambda d: (order.get(d.enforcement_level, 2), d.policy,
-                                              d.resource_type or "", d.resource_name or "", d.message))
+                                              d.resource_type or "", d.resource_name or "", d.message,
+                                              d.urn, d.pack))
+
+
+def _sibling_key(r: ResourceRecord) -> tuple[str, int, str, str]:
+    """Program order: the file and line that created a resource; resources made on one line (a loop)
+    by name, then type, so that the order never depends on when a registration completed."""
+    return (r.source_file or "", r.source_line or 0, r.name, r.type)
+
+
+def program_order(run: ProgramRun) -> list[ResourceRecord]:
+    """Every resource, parents before their children, siblings in program order (``_sibling_key``).
+
+    Registrations complete in an order that varies between runs; this one does not."""
+    urns = {r.urn for r in run.resources}
+    children: dict[str, list[ResourceRecord]] = {}
+    for r in run.resources:
+        children.setdefault(r.parent if r.parent in urns else run.stack_urn, []).append(r)
+    result: list[ResourceRecord] = []
+
+    def walk(urn: str) -> None:
+        for kid in sorted(children.get(urn, []), key=_sibling_key):
+            result.append(kid)
+            walk(kid.urn)
+
+    walk(run.stack_urn)
+    return result
+
+
+def make_stable(run: ProgramRun) -> None:
+    """Put ``run`` in an order that identical runs share: resources in ``program_order``, and each
+    resource's dependencies (sets to the engine, collected in completion order) sorted."""
+    run.resources[:] = program_order(run)
+    for r in run.resources:
+        r.dependencies.sort()
+        for urns in r.property_dependencies.values():
+            urns.sort()
+        r.property_dependencies = dict(sorted(r.property_dependencies.items()))
+
+
+def program_logs(report: PreviewReport) -> list[tuple[str, str]]:
+    """What the program logged (``pulumi.log.warn`` and friends), debug messages left out."""
+    return [(level, message) for level, message in report.run.logs if level != "debug"]
+
+
+def stack_config_keys(report: PreviewReport, d: Diagnostic) -> list[tuple[str, str]]:
+    """(key, value as shown) of the stack config keys that govern ``d``'s policy, as the pack names them
+    in its policy tags (``stack-config:<key>``); secret values are not shown."""
+    pack = next((p.pack for p in report.packs if p.pack.name == d.pack), None)
+    policy = pack.policy(d.policy) if pack else None
+    if policy is None or d.preview_unknown:
+        return []
+    found = []
+    for tag in policy.tags:
+        if not tag.startswith("stack-config:"):
+            continue
+        key = tag.split(":", 1)[1]
+        if key in report.run.config.secret_keys:
+            value = "[secret, not shown]"
+        else:
+            value = report.run.config.values.get(key, "(not set)")
+        found.append((key, value))
+    return found
+
+
+def _config_hint(report: PreviewReport, d: Diagnostic) -> str:
+    keys = stack_config_keys(report, d)
+    if not keys:
+        return ""
+    shown = ", ".join(f"{k} = {v or chr(34) * 2}" for k, v in keys)
+    return f"stack config to change: {shown} (set it in {report.stack_file})"
+
+
+def profiles_enforced(report: PreviewReport) -> list[tuple[str, list[str]]]:
+    """Each compliance profile the gate judged the stack against, with where it came from: the policy
+    pack's config (the ``profiles`` property of its enabled policies) and the stack's own
+    ``<project>:complianceProfiles``. Derived from what the pack was configured with and the stack
+    config; a pack that reports its own sources would be read instead."""
+    sources: dict[str, list[str]] = {}
+    for p in report.packs:
+        where = f"pack config {p.config_file}" if p.config_file else f"{p.pack.name} defaults"
+        for cfg in p.config.values():
+            if cfg.enforcement_level == "disabled":
+                continue
+            for name in cfg.properties.get("profiles") or []:
+                if isinstance(name, str) and where not in sources.setdefault(name, []):
+                    sources[name].append(where)
+    key = f"{report.run.project.name}:complianceProfiles"
+    raw = report.run.config.values.get(key)
+    try:
+        declared = json.loads(raw) if raw and key not in report.run.config.secret_keys else []
+    except ValueError:
+        declared = []
+    for name in declared if isinstance(declared, list) else []:
+        if isinstance(name, str):
+            sources.setdefault(name, []).append(f"stack config {key} ({report.stack_file})")
+    return sorted(sources.items())
+
+
+def controls_count(report: PreviewReport) -> dict[str, int]:
+    """Enabled policies by outcome: failed (a violation; ``mandatory`` of them block), not applicable
+    (the pack said so and found nothing), undecided (only values unknown during preview), passed."""
+    counts = {"passed": 0, "failed": 0, "mandatory": 0, "not_applicable": 0, "undecided": 0}
+    for p in report.packs:
+        for pol in p.pack.policies:
+            if p.config[pol.name].enforcement_level == "disabled":
+                continue
+            found = [d for d in p.diagnostics if d.policy == pol.name]
+            violations = [d for d in found if not d.preview_unknown]
+            if violations:
+                counts["failed"] += 1
+                if any(d.enforcement_level in ("mandatory", "remediate") for d in violations):
+                    counts["mandatory"] += 1
+            elif found:
+                counts["undecided"] += 1
+            elif any(n.policy == pol.name for n in p.not_applicable):
+                counts["not_applicable"] += 1
+            else:
+                counts["passed"] += 1
+    return counts
+
+
+def verdict(report: PreviewReport) -> str:
+    mandatory, advisory = report.count("mandatory") + report.count("remediate"), report.count("advisory")
+    if report.exit_code == 2:
+        return "ERROR: the preview could not be completed (exit 2)"
+    if mandatory:
+        return f"FAILED: {mandatory} mandatory policy violation(s) (exit 1)"
+    if not report.packs:
+        return "NOT JUDGED: no policy pack was run (exit 0)"
+    extra = f", {advisory} advisory violation(s)" if advisory else ""
+    return f"PASSED: no mandatory policy violation{extra} (exit 0)"
+
+
+def officer_summary(report: PreviewReport) -> list[str]:
+    """What a compliance officer reads first: verdict, stack, profiles and their sources, controls."""
+    lines = [f"Verdict: {verdict(report)}",
+             f"Stack: {report.stack} (project {report.run.project.name}, {report.stack_file})"]
+    profiles = profiles_enforced(report)
+    if profiles:
+        lines.append("Profiles enforced: " + "; ".join(f"{name} (from {' and '.join(where)})"
+                                                      for name, where in profiles))
+    elif report.packs:
+        lines.append("Profiles enforced: none (sandbox: no regulatory profile in the pack or stack config)")
+    if report.packs:
+        c = controls_count(report)
+        lines.append(f"Controls: {c['passed']} passed, {c['failed']} failed ({c['mandatory']} mandatory), "
+                     f"{c['not_applicable']} not applicable, {c['undecided']} undecided during preview")
+    return lines
 
 
 def _resource_label(d: Diagnostic) -> str:
@@ -199,11 +348,9 @@ def tree_rows(report: PreviewReport) -> list[tuple[str, str, str, str]]:
     for r in run.resources:
         parent = r.parent if r.parent in urns else run.stack_urn
         children.setdefault(parent, []).append(r)
-    # Registrations complete in an order that can vary from run to run; program order is stable, so
-    # siblings are listed by the line that created them (registration order breaks ties).
-    position = {r.urn: i for i, r in enumerate(run.resources)}
+    # Registrations complete in an order that can vary from run to run; program order is stable.
     for kids in children.values():
-        kids.sort(key=lambda r: (r.source_file or "", r.source_line or 0, position[r.urn]))
+        kids.sort(key=_sibling_key)
     stack_info = "1 error" if run.error is not None else ""
     rows = [("pulumi:pulumi:Stack", report.stack_name, run.stack_op, stack_info)]
 
@@ -266,6 +413,9 @@ def render_policies(report: PreviewReport) -> list[str]:
             lines.append(head + (f"  ({label})" if label else ""))
             for text in d.full_message.splitlines() or [""]:
                 lines.append(f"          {text}".rstrip())
+            hint = _config_hint(report, d)
+            if hint:
+                lines.append(f"          {hint}")
     return lines
 
 
@@ -281,6 +431,8 @@ def _diagnostic_lines(report: PreviewReport) -> list[str]:
             stack_lines += _program_traceback(report).rstrip("\n").splitlines()
     elif report.count("mandatory"):
         stack_lines.append("error: preview failed")
+    for level, message in program_logs(report):
+        stack_lines += [f"{level}: {line}" if i == 0 else line for i, line in enumerate(message.splitlines())]
     for token in sorted(set(run.unanswered_invokes)):
         stack_lines.append(
             f"warning: offline preview: invoke {token} has no offline answer; "
@@ -317,7 +469,7 @@ def policy_summary(report: PreviewReport) -> str:
 
 
 def render_text(report: PreviewReport) -> str:
-    lines = [f"Previewing update ({report.stack})", ""]
+    lines = [*officer_summary(report), "", f"Previewing update ({report.stack})", ""]
     if report.packs:
         lines += ["Loading policy packs...", ""]
     lines += render_tree(report)
@@ -365,6 +517,7 @@ def to_json(report: PreviewReport) -> dict[str, Any]:
             "description": d.description, "message": d.message,
             "kind": "preview-unknown" if d.preview_unknown else "violation",
             "location": {"file": path, "line": line},
+            "stack_config": [{"key": k, "value": v} for k, v in stack_config_keys(report, d)],
         })
     packs = [{
         "name": p.pack.name, "version": p.pack.version, "path": p.pack.display_path,
@@ -373,25 +526,32 @@ def to_json(report: PreviewReport) -> dict[str, Any]:
             "enforcement_level": p.config[pol.name].enforcement_level,
             "config": _json_value(p.config[pol.name].properties), "severity": pol.severity,
         } for pol in p.pack.policies],
-        "resources_analyzed": p.analyzed, "seconds": round(p.seconds, 3),
+        "resources_analyzed": p.analyzed, "seconds": round(p.seconds, 3) if report.durations else 0,
     } for p in report.packs]
     program_error = None
     if run.error is not None:
         program_error = {"message": f"{type(run.error).__name__}: {run.error}",
                          "traceback": _program_traceback(report)}
+    counts = controls_count(report)
     return {
         "version": 1,
         "tool": {"name": "offline_preview", "version": __version__},
         "project": run.project.name,
         "stack": run.stack,
+        "verdict": verdict(report),
+        "profiles": [{"name": name, "sources": where} for name, where in profiles_enforced(report)],
+        "controls": {k: counts[k] for k in ("passed", "failed", "mandatory", "not_applicable", "undecided")},
         "preview": run.preview,
         "stack_file": report.stack_file,
         "resources": resources,
         "outputs": {k: _json_value(v) for k, v in run.outputs.items()},
         "policy_packs": packs,
         "diagnostics": diagnostics,
-        "not_applicable": [{"policy_pack": n.pack, "policy": n.policy, "urn": n.urn, "reason": n.reason}
-                           for p in report.packs for n in p.not_applicable],
+        "not_applicable": sorted(
+            ({"policy_pack": n.pack, "policy": n.policy, "urn": n.urn, "reason": n.reason}
+             for p in report.packs for n in p.not_applicable),
+            key=lambda n: (n["policy_pack"], n["policy"], n["urn"], n["reason"])),
+        "program_logs": [{"severity": level, "message": message} for level, message in program_logs(report)],
         "unanswered_invokes": sorted(set(run.unanswered_invokes)),
         "error": report.error,
         "program_error": program_error,
@@ -435,8 +595,13 @@ def render_markdown(report: PreviewReport) -> str:
         f"{report.resource_count} resources to create · {packs} · exit code {report.exit_code}",
         "",
     ]
+    lines = [lines[0], "", *(f"{line}  " for line in officer_summary(report)), "", *lines[2:]]
     if report.error:
         lines += ["```text", report.error, "```", ""]
+    logs = program_logs(report)
+    if logs:
+        lines += ["**Program warnings:**", ""] + [f"- {level}: {_cell(message)}" for level, message in logs]
+        lines.append("")
     if run.error is not None:
         lines += [f"**{_program_failure_heading(report)}:**", "", "```text",
                   _program_traceback(report).rstrip(), "```", ""]
@@ -450,6 +615,9 @@ def render_markdown(report: PreviewReport) -> str:
             path, line = report.location(d.urn)
             where = f"{path}:{line}" if line else path
             message = d.message or d.description
+            hint = _config_hint(report, d)
+            if hint:
+                message = f"{message}\n{hint}"
             lines.append(f"| {icon} {d.enforcement_level} | `{_cell(d.policy)}` | {_cell(resource)}<br>"
                          f"<sub>{_cell(where)}</sub> | {_cell(message)} |")
         lines.append("")
@@ -513,6 +681,9 @@ def to_sarif(report: PreviewReport) -> dict[str, Any]:
         text = d.message or d.description
         if d.resource_name:
             text = f"{text} ({d.resource_type}: {d.resource_name})"
+        hint = _config_hint(report, d)
+        if hint:
+            text = f"{text}; {hint}"
         fingerprint = hashlib.sha256(f"{d.pack}|{d.policy}|{d.urn}|{d.message}".encode()).hexdigest()
         result: dict[str, Any] = {
             "ruleId": f"{d.pack}/{d.policy}" if multi else d.policy,
@@ -549,11 +720,21 @@ def to_sarif(report: PreviewReport) -> dict[str, Any]:
         "invocations": [{
             "executionSuccessful": report.exit_code != 2,
             "exitCode": report.exit_code,
-            **({"toolExecutionNotifications": [{"level": "error", "message": {"text": report.error}}]}
-               if report.error else {}),
+            **({"toolExecutionNotifications": _sarif_notifications(report)}
+               if report.error or program_logs(report) else {}),
         }],
     }
     return {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}
+
+
+def _sarif_notifications(report: PreviewReport) -> list[dict[str, Any]]:
+    """The program's warnings (SARIF levels: error, warning, note) and a config or pack error."""
+    levels = {"error": "error", "warning": "warning"}
+    notes = [{"level": levels.get(level, "note"), "message": {"text": message}}
+             for level, message in program_logs(report)]
+    if report.error:
+        notes.append({"level": "error", "message": {"text": report.error}})
+    return notes
 
 
 def render_sarif(report: PreviewReport) -> str:
@@ -571,7 +752,7 @@ def render_junit(report: PreviewReport) -> str:
     suites = ET.Element("testsuites", name="offline-preview")
     suite = ET.SubElement(suites, "testsuite", name=suite_name)
     tests = failures = errors = skipped = 0
-    seconds = sum(p.seconds for p in report.packs)
+    seconds = sum(p.seconds for p in report.packs) if report.durations else 0.0
     if report.run.error is not None or report.error:
         tests += 1
         errors += 1
@@ -602,12 +783,18 @@ def render_junit(report: PreviewReport) -> str:
                     f"[{d.enforcement_level}] {_resource_label(d) or report.stack_name} "
                     f"at {':'.join(str(x) for x in report.location(d.urn) if x)}\n{d.full_message}"
                     for d in hard)
+                hint = _config_hint(report, hard[0])
+                if hint:
+                    body = f"{body}\n\n{hint}"
                 ET.SubElement(case, "failure", type="mandatory",
                               message=f"{len(hard)} mandatory violation(s): {pol.description}").text = body
             if soft:
                 ET.SubElement(case, "system-out").text = "\n\n".join(
                     f"[{d.enforcement_level}] {_resource_label(d) or report.stack_name}\n{d.full_message}"
                     for d in soft)
+    logs = program_logs(report)
+    if logs:
+        ET.SubElement(suite, "system-err").text = "\n".join(f"{level}: {message}" for level, message in logs)
     for element in (suite, suites):
         element.set("tests", str(tests))
         element.set("failures", str(failures))

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import logging
 import os
 import runpy
 import sys
@@ -427,6 +428,24 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
         return response
 
 
+class _LogRecorder(logging.Handler):
+    """Keeps what the program logs (``pulumi.log.warn`` ...) in ``ProgramRun.logs`` for the reports."""
+
+    def __init__(self, run: ProgramRun) -> None:
+        super().__init__(logging.INFO)
+        self.run = run
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.run.logs.append((record.levelname.lower(), record.getMessage()))
+
+
+def _program_logger(run: ProgramRun) -> logging.Logger:
+    # Not registered globally; the SDK's own debug chatter is left out.
+    logger = logging.Logger(f"offline_preview.program.{run.stack}", logging.INFO)
+    logger.addHandler(_LogRecorder(run))
+    return logger
+
+
 def _unwrap_secrets(value: Any) -> Any:
     """Secret-wrapped inputs reach analyzers as their plain value, as the engine sends them."""
     if isinstance(value, dict):
@@ -504,7 +523,7 @@ def _run_in_context(run: ProgramRun) -> None:
     monitor = _RecordingMonitor(mocks, run)
     pulumi.runtime.set_all_config(dict(run.config.values), list(run.config.secret_keys))
     pulumi.runtime.set_mocks(mocks, project=project.name, stack=run.stack, preview=run.preview,
-                             monitor=monitor)
+                             monitor=monitor, logger=_program_logger(run))
     settings = pulumi.runtime.settings.SETTINGS
     settings.rpc_manager.clear()
     settings.outputs.clear()

@@ -27,7 +27,7 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
-from audit_policies import controls, declared, settings
+from audit_policies import controls, declared, settings, stack_keys
 from audit_policies.graph import Graph
 from audit_policies.props import Findings, plain
 
@@ -70,7 +70,7 @@ def _metadata(name: str, service: str) -> dict[str, Any]:
     entry = controls.clauses(name)
     return {
         "framework": framework_for(name),
-        "tags": [service, *controls.tags(name)],
+        "tags": [service, *controls.tags(name), *stack_keys.tags(name)],
         "remediation_steps": entry.remediation,
         "url": entry.url,
     }

@@ -58,6 +58,22 @@ def example_config(profile_list: list[str]) -> dict:
     return config
 
 
+TEN_YEARS_DAYS = 3653
+
+
+def hipaa_ten_years_kms_config() -> dict:
+    """The documented example: the hipaa config for every profile-aware policy, an archive floor of
+    ten years, and KMS required wherever a policy can require it. Pulumi policy config is per policy
+    (``"all"`` sets only the level), so every policy is listed: one left out keeps its schema default,
+    all three profiles, and would judge a HIPAA stack by PCI DSS and SOC 2."""
+    config = example_config(["hipaa"])
+    for policy in ALL_POLICIES:
+        if "requireKms" in _schema(policy):
+            config.setdefault(policy.name, {})["requireKms"] = True
+    config["aws-s3-bucket-lifecycle-retention"]["minRetentionDays"] = TEN_YEARS_DAYS
+    return config
+
+
 def render_config(profile_list: list[str]) -> str:
     return json.dumps(example_config(profile_list), indent=2) + "\n"
 
@@ -164,14 +180,18 @@ def render_docs() -> str:
         "Thresholds are extra floors: the effective value is the larger of the profile's and the "
         "configured one, so config can only tighten a profile. Invalid config (an unknown profile, "
         "`auditPeriodDays` below 1, negative days, unknown keys) is reported as a violation naming the "
-        "key, the value and what is allowed. Example, HIPAA plus a ten-year archive and KMS everywhere:",
+        "key, the value and what is allowed. Unknown keys also stop the offline preview as a config "
+        "error (exit 2) before any policy runs.",
+        "",
+        "Example, HIPAA plus a ten-year archive and KMS everywhere. Config is per policy and `\"all\"` "
+        "sets only the enforcement level, so the example lists every profile-aware policy: one left out "
+        "keeps its default of all three profiles and would judge the HIPAA stack by PCI DSS and SOC 2. "
+        "`requireKms` is set on every policy that takes it (trail, log group, SNS topic, bucket "
+        "encryption, security trail). A test runs this document against the prod stack with "
+        f"`archiveRetentionDays={TEN_YEARS_DAYS}`:",
         "",
         "```json",
-        json.dumps({
-            "aws-s3-bucket-lifecycle-retention": {"profiles": ["hipaa"], "minRetentionDays": 3653},
-            "aws-s3-bucket-encryption": {"profiles": ["hipaa"], "requireKms": True},
-            "aws-cloudtrail-trail-kms-encryption-required": {"profiles": ["hipaa"], "requireKms": True},
-        }, indent=2),
+        json.dumps(hipaa_ten_years_kms_config(), indent=2),
         "```",
         "",
         "KMS: CIS 3.5 (CloudTrail logs encrypted with KMS) is a Level 2 recommendation and no profile "

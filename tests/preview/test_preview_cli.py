@@ -34,7 +34,10 @@ def failing() -> object:
 def test_clean_preview_text_layout(clean) -> None:
     assert clean.returncode == 0, clean.stderr
     lines = clean.stdout.splitlines()
-    assert lines[0] == "Previewing update (dev)"
+    # The officer's view comes first: verdict, stack, profiles, controls; then the CLI's layout.
+    assert lines[0] == "Verdict: PASSED: no mandatory policy violation, 1 advisory violation(s) (exit 0)"
+    assert lines[1].startswith("Stack: dev (project fixture-audit, ")
+    assert "Previewing update (dev)" in lines[2:8]
     header = next(line for line in lines if line.lstrip().startswith("Type"))
     assert header.startswith("     Type") and "Name" in header and "Plan" in header
     assert any(line.startswith(" +   pulumi:pulumi:Stack") and "fixture-audit-dev" in line and

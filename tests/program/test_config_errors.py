@@ -84,13 +84,13 @@ CASES: list[tuple[str, str, dict[str, Any], str]] = [
     ("force-destroy-under-hipaa", "prod", {"forceDestroy": True},
      "spawn-audit:forceDestroy = true is not allowed under hipaa: pulumi destroy would delete retained audit "
      "logs; use false"),
-    ("trail-name-double-separator", "prod", {"trailName": "spawn..audit"},
-     "spawn-audit:trailName = \"spawn..audit\" is not a usable trail name; use 3 to 48 letters, digits, '.', "
-     "'_' or '-', starting and ending with a letter or digit, no two separators in a row"),
+    ("trail-name-double-separator", "prod", {"trailName": "spawn--audit"},
+     "spawn-audit:trailName = \"spawn--audit\" is not a usable trail name; use letters, digits, '_' or '-', "
+     "starting and ending with a letter or digit, no two separators in a row (CloudTrail CreateTrail)"),
     ("bucket-prefix-uppercase", "prod", {"bucketNamePrefix": "Spawn_Logs"},
-     'spawn-audit:bucketNamePrefix = "Spawn_Logs" does not give valid bucket names '
-     "(Spawn_Logs-123456789012-prod, Spawn_Logs-access-123456789012-prod); use lowercase letters, digits "
-     "and '-', starting and ending with a letter or digit, at most 38 characters"),
+     'spawn-audit:bucketNamePrefix = "Spawn_Logs" gives the bucket name "Spawn_Logs-123456789012-prod", '
+     "which is not an S3 bucket name; use lowercase letters, digits and '-', starting and ending with a "
+     "letter or digit (the prefix may have at most 38 characters)"),
     ("log-group-name-with-space", "prod", {"logGroupName": "bad name"},
      'spawn-audit:logGroupName = "bad name" is not a CloudWatch Logs group name; use 1 to 512 of '
      "A-Z a-z 0-9 . _ - / #"),
@@ -120,7 +120,7 @@ CASES: list[tuple[str, str, dict[str, Any], str]] = [
      "other principal (PCI DSS v4.0.1 10.3.1); list at least one IAM role ARN of account 123456789012"),
     ("break-glass-not-an-arn", "prod", {"breakGlassRoleArn": "admin"},
      'spawn-audit:breakGlassRoleArn = "admin" is not an IAM role ARN; expected arn:<partition>:iam::'
-     '<12-digit account>:role/<name>, or "" so that nobody may delete log objects'),
+     "<12-digit account>:role/<name>; or use \"\" so that nobody may delete log objects"),
     ("email-without-at", "prod", {"alarmEmails": ["security-alerts.example.com"]},
      'spawn-audit:alarmEmails = ["security-alerts.example.com"] contains "security-alerts.example.com", '
      "which is not an e-mail address (name@domain)"),
@@ -128,8 +128,8 @@ CASES: list[tuple[str, str, dict[str, Any], str]] = [
      'spawn-audit:alarmEmails = ["security@localhost"] contains "security@localhost", which is not an e-mail '
      "address (name@domain)"),
     ("endpoint-plain-http", "prod", {"alarmHttpsEndpoints": ["http://hooks.example.com/alarm"]},
-     'spawn-audit:alarmHttpsEndpoints = ["http://hooks.example.com/alarm"] contains '
-     '"http://hooks.example.com/alarm", which is not an https:// URL'),
+     "spawn-audit:alarmHttpsEndpoints entry 1 of 1 is not an https:// URL with a host name; use "
+     "https://<host>/<path> (the value is not shown: an endpoint may carry a token)"),
     ("unknown-disabled-alarm", "prod", {"disabledAlarms": ["no-such-alarm"]},
      'spawn-audit:disabledAlarms = ["no-such-alarm"] contains unknown alarm "no-such-alarm"; allowed: '
      "unauthorized-api-calls, console-signin-without-mfa, root-account-usage, iam-policy-changes, "
@@ -158,7 +158,7 @@ CASES: list[tuple[str, str, dict[str, Any], str]] = [
      "not a Lambda function name (1 to 64 of A-Z a-z 0-9 _ -)"),
     ("artifact-bucket-uppercase", "prod", {"dataEventS3Buckets": ["Spawn_Artifacts"]},
      'spawn-audit:dataEventS3Buckets = ["Spawn_Artifacts"] contains "Spawn_Artifacts", which is not an S3 '
-     "bucket name (3 to 63 lowercase letters, digits, '.' or '-')"),
+     "bucket name; use lowercase letters, digits, '.' and '-', starting and ending with a letter or digit"),
     ("artifact-bucket-is-log-bucket", "prod", {"dataEventS3Buckets": ["spawn-audit-logs-123456789012-prod"]},
      'spawn-audit:dataEventS3Buckets = ["spawn-audit-logs-123456789012-prod"] contains this stack\'s own log '
      'bucket "spawn-audit-logs-123456789012-prod"; list only spawn\'s artifact buckets'),

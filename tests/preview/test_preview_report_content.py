@@ -1,0 +1,114 @@
+"""What every report carries, and that identical runs give identical bytes.
+
+Two independent runs of the real dev stack and the real pack (sandbox config): the program's
+registrations complete in a different order from run to run, yet after ``make_stable`` every format
+renders the same bytes (durations off). The same reports show the program's warning in every
+format, open with the officer's view (verdict, stack, profiles and their sources, control counts),
+and name the stack config key beside each violation that config decides.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from offline_preview.analyzer import run_policy_pack
+from offline_preview.render import FORMATS, PreviewReport, make_stable, render
+from offline_preview.runner import run_program
+
+ROOT = Path(__file__).resolve().parents[2]
+SANDBOX_WARNING = ("spawn-audit:complianceProfiles is []: stack dev is a sandbox and no regulatory retention "
+                   "floor applies")
+
+
+def _report() -> PreviewReport:
+    run = run_program(ROOT, "dev", preview=True)
+    assert run.error is None, run.error_traceback
+    make_stable(run)
+    report = PreviewReport(run=run, repo_root=ROOT, durations=False)
+    result = run_policy_pack(run, ROOT / "policy", "policy/config/sandbox.json")
+    result.pack.display_path = "policy"
+    report.packs.append(result)
+    return report
+
+
+@pytest.fixture(scope="module")
+def reports() -> tuple[PreviewReport, PreviewReport]:
+    return _report(), _report()
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_identical_runs_render_identical_bytes(reports, fmt: str) -> None:
+    first, second = reports
+    assert render(first, fmt) == render(second, fmt)
+
+
+def test_program_warnings_reach_every_format(reports) -> None:
+    report = reports[0]
+    assert f"    warning: {SANDBOX_WARNING}\n" in render(report, "text")
+    logs = json.loads(render(report, "json"))["program_logs"]
+    assert {"severity": "warning", "message": SANDBOX_WARNING} in logs
+    assert f"- warning: {SANDBOX_WARNING}" in render(report, "markdown")
+    notes = json.loads(render(report, "sarif"))["runs"][0]["invocations"][0]["toolExecutionNotifications"]
+    assert {"level": "warning", "message": {"text": SANDBOX_WARNING}} in notes
+    suite = ET.fromstring(render(report, "junit")).find("testsuite")
+    assert suite is not None and suite.findtext("system-err") == f"warning: {SANDBOX_WARNING}"
+
+
+def test_text_report_opens_with_the_officers_view(reports) -> None:
+    report = reports[0]
+    lines = render(report, "text").splitlines()
+    advisory = len(report.diagnostics)
+    assert lines[:3] == [
+        f"Verdict: PASSED: no mandatory policy violation, {advisory} advisory violation(s) (exit 0)",
+        "Stack: dev (project spawn-audit, Pulumi.dev.yaml)",
+        "Profiles enforced: none (sandbox: no regulatory profile in the pack or stack config)",
+    ]
+    counts = re.fullmatch(r"Controls: (\d+) passed, (\d+) failed \((\d+) mandatory\), (\d+) not applicable, "
+                          r"(\d+) undecided during preview", lines[3])
+    assert counts is not None
+    passed, failed, mandatory, not_applicable, undecided = map(int, counts.groups())
+    pack = report.packs[0]
+    enabled = [p for p in pack.pack.policies if pack.config[p.name].enforcement_level != "disabled"]
+    assert passed + failed + not_applicable + undecided == len(enabled)
+    assert failed == len({d.policy for d in report.diagnostics}) and mandatory == 0
+    assert not_applicable > 0 and passed > 0  # the sandbox leaves profile-driven controls not applicable
+    assert lines.index("Previewing update (dev)") < next(i for i, line in enumerate(lines) if "Type" in line)
+
+
+def test_markdown_report_opens_with_the_officers_view(reports) -> None:
+    text = render(reports[0], "markdown")
+    assert text.index("Verdict: PASSED") < text.index("Profiles enforced:") < text.index("Controls: ")
+    assert text.index("Controls: ") < text.index("| Level | Policy |") < text.index("<details>")
+
+
+def test_violation_names_the_stack_config_key_and_its_value(reports) -> None:
+    report = reports[0]
+    hint = "stack config to change: spawn-audit:encryption = sse-s3 (set it in Pulumi.dev.yaml)"
+    text = render(report, "text")
+    kms = text.index("- [advisory]  aws-cloudtrail-trail-kms-encryption  (")
+    assert text.index(hint, kms) < text.index("- [advisory]", kms + 1)
+    assert ('stack config to change: spawn-audit:objectLockMode = "", spawn-audit:objectLockRetentionDays = 0'
+            in text)
+    diagnostics = json.loads(render(report, "json"))["diagnostics"]
+    by_policy = {d["policy"]: d["stack_config"] for d in diagnostics}
+    assert by_policy["aws-cloudtrail-trail-kms-encryption"] == [
+        {"key": "spawn-audit:encryption", "value": "sse-s3"}]
+    assert hint in render(report, "markdown")
+
+
+def test_profiles_name_both_sources() -> None:
+    from offline_preview.render import profiles_enforced
+
+    run = run_program(ROOT, "prod", preview=True)
+    report = PreviewReport(run=run, repo_root=ROOT, durations=False)
+    result = run_policy_pack(run, ROOT / "policy", "policy/config/hipaa.json")
+    result.config_file = "policy/config/hipaa.json"
+    report.packs.append(result)
+    assert profiles_enforced(report) == [
+        ("hipaa", ["pack config policy/config/hipaa.json",
+                   "stack config spawn-audit:complianceProfiles (Pulumi.prod.yaml)"])]

@@ -103,6 +103,8 @@ CASES = [
     Case("key-cross-account-decrypt", "aws-kms-key-policy-no-outside-access",
          "kms:Decrypt: principals of account 999988887777, through statement 'OtherAccountDecrypt'"),
     Case("key-disabled", "aws-kms-key-enabled", "Set isEnabled to true (or remove it; it defaults to true)"),
+    Case("log-export-other-account", "aws-cloudwatch-log-group-no-outside-export",
+         "Point subscription filter 'trail-log-export' on log group 'trail-log-group' at a destination"),
     Case("topic-public-publish", "aws-sns-topic-policy-no-outside-access",
          "sns:Publish: every principal (*), through statement 'AnyonePublish'"),
     Case("no-access-logging", "aws-s3-bucket-access-logging",

@@ -31,7 +31,7 @@ from typing import Any
 import pulumi
 
 from .analyzer import PolicyError, launch_pack, run_policy_pack, terminate_live_processes
-from .project import ProjectError, load_project, load_stack_config
+from .project import ProjectError, load_project, load_stack_config, set_config_path
 from .render import FORMATS, PreviewReport, make_stable, policy_summary, program_logs, render
 from .runner import DEFAULT_PROGRAM_TIMEOUT, ProgramTimeout, run_program
 from .state import StateError, load_state
@@ -97,7 +97,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--policy-pack-config", action="append", default=[], metavar="FILE",
                    help="JSON config for the policy pack in the same position; may be repeated")
     p.add_argument("-c", "--config", action="append", default=[], metavar="KEY=VALUE",
-                   help="override a stack config value, like `pulumi config set` (JSON arrays allowed)")
+                   help="set a stack config value, as `pulumi preview --config` does: the value is a string")
+    p.add_argument("--config-path", action="store_true",
+                   help="read each --config key as a path, as `pulumi preview --config-path` does: "
+                        "'key[0]=value' sets a list item, 'key.sub=value' a map key")
     p.add_argument("--format", choices=FORMATS, default="text", help="output format (default: text)")
     p.add_argument("--output", metavar="FILE", help="write the report here instead of stdout")
     p.add_argument("--repo-root", metavar="DIR",
@@ -115,7 +118,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _parse_overrides(items: list[str]) -> dict[str, Any]:
+def _parse_overrides(items: list[str], path: bool = False) -> dict[str, Any]:
+    """``-c KEY=VALUE`` as the CLI's ``ParseConfig``: every value a string (``config.NewValue``), or
+    with ``--config-path`` a path set (``config.Map.Set`` with path=true); each key then replaces the
+    stack file's whole value of that key."""
     overrides: dict[str, Any] = {}
     for item in items:
         key, sep, value = item.partition("=")
@@ -127,13 +133,13 @@ def _parse_overrides(items: list[str]) -> dict[str, Any]:
             shown = item.encode("utf-8", "backslashreplace").decode("utf-8")
             raise ProjectError(f"--config '{shown}' is not UTF-8 text; stack config keys and values "
                                "are UTF-8 strings") from None
-        parsed: Any = value
-        if value.startswith("["):
-            try:
-                parsed = json.loads(value)
-            except ValueError:  # malformed, or an integer longer than Python converts
-                parsed = value
-        overrides[key] = parsed
+        if not path:
+            overrides[key] = value
+            continue
+        try:
+            set_config_path(overrides, key, value)
+        except ValueError as exc:
+            raise ProjectError(f"--config-path --config {item!r}: {exc}") from None
     return overrides
 
 
@@ -194,7 +200,7 @@ def preview(args: argparse.Namespace) -> int:
                             args.format, args.output, args.stack)
     try:
         project = load_project(base)
-        overrides = _parse_overrides(args.config)
+        overrides = _parse_overrides(args.config, args.config_path)
         stack_file = project.stack_config_dir / f"Pulumi.{args.stack}.yaml"
         if not stack_file.exists() and not stack_file.with_suffix(".yml").exists():
             known = ", ".join(_stack_names(project.stack_config_dir)) or "none"

@@ -299,3 +299,121 @@ def load_stack_config(project: Project, stack: str,
         else:
             result.values[key] = _to_config_string(value)
     return result
+
+
+# --- `--config-path`: `-c 'key[0]=x'`, `-c 'key.sub=x'` ------------------------------------------------
+# The CLI's preview builds a fresh config map from every `-c` (pkg/cmd/pulumi/newcmd `ParseConfig`,
+# `config.Map.Set(key, NewValue(value), path)`), then replaces each named key of the stack file with it
+# (`SaveConfig`): `-c 'complianceProfiles[0]=soc2'` makes the stack's list ["soc2"], it does not edit the
+# list in the file. Under a path, "true"/"false" become booleans and a value Go's `strconv.Atoi` reads
+# becomes an integer unless it has a leading 0 (sdk/go/common/resource/config/map.go
+# `adjustObjectValue`); a key with one segment keeps its string. `resource.ParsePropertyPath` syntax:
+# names joined by `.`, `[N]` list indices, `["any key"]` quoted map keys.
+
+_PATH_NAME = re.compile(r"[^.\[\]\"]+")
+
+
+def parse_config_path(path: str) -> list[str | int]:
+    """``a.b[0]["c.d"]`` -> ["a", "b", 0, "c.d"]; ValueError names what is not supported."""
+    segments: list[str | int] = []
+    i = 0
+    while i < len(path):
+        if path[i] == "[":
+            end = path.find("]", i)
+            inner = path[i + 1:end] if end != -1 else ""
+            if end == -1:
+                raise ValueError("missing closing bracket in property access")
+            if re.fullmatch(r"[0-9]+", inner):
+                segments.append(int(inner))
+            elif len(inner) >= 2 and inner[0] == inner[-1] == '"' and '"' not in inner[1:-1]:
+                segments.append(inner[1:-1])
+            else:
+                raise ValueError(f"[{inner}] is not supported here; a list index [0], [1], ... or a quoted "
+                                 'map key ["name"] is')
+            i = end + 1
+            if i < len(path) and path[i] not in ".[":
+                raise ValueError("expected '.' or '[' after ']'")
+            if i < len(path) and path[i] == ".":
+                i += 1
+                if i == len(path):
+                    raise ValueError("a '.' must be followed by a key")
+            continue
+        match = _PATH_NAME.match(path, i)
+        if not match:
+            raise ValueError(f"expected a key at character {i + 1}")
+        segments.append(match.group())
+        i = match.end()
+        if i < len(path) and path[i] == ".":
+            i += 1
+            if i == len(path):
+                raise ValueError("a '.' must be followed by a key")
+    if not segments:
+        raise ValueError("empty config key path")
+    if not isinstance(segments[0], str):
+        raise ValueError("first path segment of config key must be a string")
+    return segments
+
+
+def _path_value(value: str) -> Any:
+    """``adjustObjectValue``: booleans and integers become typed, the rest stays a string."""
+    if value in ("true", "false"):
+        return value == "true"
+    if len(value) > 1 and value[0] == "0":
+        return value
+    if re.fullmatch(r"[+-]?[0-9]+", value) and -(2**63) <= int(value) < 2**63:
+        return int(value)
+    return value
+
+
+def set_config_path(values: dict[str, Any], key: str, value: str) -> None:
+    """``config.Map.Set(key, value, path=true)`` on ``values`` (root key -> value); ValueError on a
+    path the CLI refuses or this does not implement."""
+    namespace, colon, name = key.partition(":") if ":" in key else ("", "", key)
+    segments = parse_config_path(name)
+    root = f"{namespace}{colon}{segments[0]}"
+    if len(segments) == 1:
+        values[root] = value
+        return
+    holder: dict[str, Any] = {"": values.get(root) if not isinstance(values.get(root), str) else None}
+    container: Any = holder
+    slot: str | int = ""
+    for seg in segments[1:]:
+        current = _get(container, slot)
+        if isinstance(seg, int):
+            if current is None:
+                current = _put(container, slot, [])
+            elif not isinstance(current, list):
+                raise ValueError(f"an array was expected for index {seg}")
+        else:
+            if current is None:
+                current = _put(container, slot, {})
+            elif not isinstance(current, dict):
+                raise ValueError(f'a map was expected for key "{seg}"')
+        container, slot = current, seg
+    _put(container, slot, _path_value(value))
+    if isinstance(container, dict) and set(container) == {"secure"}:
+        raise ValueError('"secure" key in maps of length 1 are reserved')
+    values[root] = holder[""]
+
+
+def _get(container: Any, slot: str | int) -> Any:
+    if isinstance(container, list):
+        assert isinstance(slot, int)
+        if slot > len(container):
+            raise ValueError("array index out of range")
+        return container[slot] if slot < len(container) else None
+    return container.get(slot)
+
+
+def _put(container: Any, slot: str | int, value: Any) -> Any:
+    if isinstance(container, list):
+        assert isinstance(slot, int)
+        if slot > len(container):
+            raise ValueError("array index out of range")
+        if slot == len(container):
+            container.append(value)
+        else:
+            container[slot] = value
+    else:
+        container[slot] = value
+    return value

@@ -17,6 +17,10 @@ The stack's account is read from the trails' own ARN-valued inputs (``arn``, ``c
 ``cloudWatchLogsGroupArn``, ``kmsKeyId``, ``snsTopicName``), never from the policy being judged; when
 none is known yet during preview, a decision that needs it is deferred.
 
+Two ways around a resource policy are judged too: a KMS grant (``aws.kms.Grant``) lets its grantee use
+the key whatever the key policy says, and a replication rule (``aws.s3.BucketReplicationConfig``)
+copies every new log file to its destination bucket, which may belong to another account.
+
 S3 applies only one bucket policy per bucket (the last one written), so with several ``BucketPolicy``
 resources (and the deprecated inline ``policy``) every document is judged as if it were the one in
 force: an exposure in any of them fails, and a required deny must be in each.
@@ -40,22 +44,32 @@ KEY = "aws:kms/key:Key"
 KEY_POLICY = "aws:kms/keyPolicy:KeyPolicy"
 ALIAS = "aws:kms/alias:Alias"
 TOPIC_POLICY = "aws:sns/topicPolicy:TopicPolicy"
+GRANT = "aws:kms/grant:Grant"
+REPLICATION = "aws:s3/bucketReplicationConfig:BucketReplicationConfig"
 
 # What "reading, deleting, rewriting or reconfiguring the logs" means in S3 actions (Amazon S3 API
 # reference; the service authorization reference for Amazon S3).
 READ_ACTIONS = ("s3:GetObject", "s3:GetObjectVersion")
 OBJECT_ACTIONS = {
     "read": READ_ACTIONS,
-    "delete": ("s3:DeleteObject", "s3:DeleteObjectVersion"),
+    # BypassGovernanceRetention lifts the Object Lock (governance mode) that keeps versions from deletion
+    # (S3 User Guide, "Bypassing governance mode").
+    "delete": ("s3:DeleteObject", "s3:DeleteObjectVersion", "s3:BypassGovernanceRetention"),
     "rewrite": ("s3:PutObject",),
 }
 BUCKET_ACTIONS = {
     "reconfigure": ("s3:PutBucketPolicy", "s3:DeleteBucketPolicy", "s3:PutLifecycleConfiguration",
-                    "s3:PutBucketVersioning", "s3:PutBucketObjectLockConfiguration", "s3:DeleteBucket"),
+                    "s3:PutBucketVersioning", "s3:PutBucketObjectLockConfiguration", "s3:DeleteBucket",
+                    # Copy every new log file to another account's bucket; turn ACLs back on and grant
+                    # reads through them; lift the public access block; change the bucket's encryption.
+                    "s3:PutReplicationConfiguration", "s3:PutBucketOwnershipControls", "s3:PutBucketAcl",
+                    "s3:PutBucketPublicAccessBlock", "s3:PutEncryptionConfiguration"),
 }
 KEY_ACTIONS = {
     "use": ("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:ReEncryptFrom", "kms:CreateGrant"),
-    "administer": ("kms:PutKeyPolicy", "kms:ScheduleKeyDeletion", "kms:DisableKey"),
+    # DisableKeyRotation undoes CIS 3.6 / KMS.4; DeleteImportedKeyMaterial makes the key unusable at once.
+    "administer": ("kms:PutKeyPolicy", "kms:ScheduleKeyDeletion", "kms:DisableKey", "kms:DisableKeyRotation",
+                   "kms:DeleteImportedKeyMaterial"),
 }
 TOPIC_ACTIONS = {
     "publish to": ("sns:Publish",),
@@ -177,6 +191,10 @@ def bucket_names(bucket: Node, document: dict) -> list[str]:
 def _bucket_access(ctx: base.Context, g: Graph, args: Any) -> None:
     accounts, pending = stack_accounts(g)
     for bucket, trails in _trail_buckets(g, args):
+        if accounts or pending is None:
+            _replication(ctx, g, bucket, accounts)
+        else:
+            ctx.findings.defer(pending)
         for label, urn, document in bucket_documents(g, bucket):
             if not isinstance(document, dict):
                 _judge(ctx, label, urn, document, {}, lambda _verb: [], accounts, pending, "")
@@ -190,6 +208,37 @@ def _bucket_access(ctx: base.Context, g: Graph, args: Any) -> None:
                 _judge(ctx, f"{label} (bucket {bucket.label()})", urn, document,
                        {**OBJECT_ACTIONS, **BUCKET_ACTIONS}, targets, accounts, pending,
                        "Remove or narrow the statements", "the logs")
+
+
+def _replication(ctx: base.Context, g: Graph, bucket: Node, accounts: frozenset[str]) -> None:
+    """Replication copies every new log file to its destination, whatever the bucket policy says: the
+    destination must be a bucket of this stack or one that ``destination.account`` puts in this account
+    (S3 User Guide, "Replicating objects": the destination may belong to another account)."""
+    in_stack = {b.known("bucket") for b in g.of_type(graph.BUCKET)} - {None}
+    for config in g.companions(bucket, (REPLICATION,)):
+        rules = config.props.get("rules")
+        if is_unknown(rules):
+            ctx.findings.defer(rules)
+            continue
+        for rule in rules if isinstance(rules, list) else []:
+            if not isinstance(rule, dict) or rule.get("status") != "Enabled":
+                continue
+            destination = rule.get("destination") or {}
+            target, account = destination.get("bucket"), destination.get("account")
+            for value in (target, account):
+                if is_unknown(value):
+                    ctx.findings.defer(value)
+                    break
+            else:
+                name = target.split(":::", 1)[-1] if isinstance(target, str) else None
+                if name in in_stack or (account is not None and account in accounts):
+                    continue
+                where = f"account {account}" if account else "an account this stack cannot tell"
+                ctx.findings.violation(
+                    f"Replicate bucket {bucket.label()} only to a bucket of this stack, or set "
+                    f"destination.account to this account, in replication configuration {config.label()}: "
+                    f"rule {rule.get('id') or '(no id)'} copies the logs to {target} in {where}, outside the "
+                    f"account's access control {ctx.cite()}.", config.urn)
 
 
 def _reads_limited(ctx: base.Context, g: Graph, args: Any) -> None:
@@ -298,6 +347,46 @@ def _key_access(ctx: base.Context, g: Graph, args: Any) -> None:
         for label, urn, document in key_documents(g, key):
             _judge(ctx, label, urn, document, KEY_ACTIONS, lambda _verb: target, accounts, pending,
                    "Remove or narrow the statements", "the key")
+        for grant in key_grants(g, key):
+            _grant_access(ctx, key, grant, accounts, pending)
+
+
+def key_grants(g: Graph, key: Node) -> list[Node]:
+    """The ``aws.kms.Grant`` resources on ``key`` (through the keyId dependency or its known id/ARN)."""
+    ids = {key.known("keyId"), key.known("arn")} - {None}
+    return [n for n in g.of_type(GRANT) if key.urn in n.property_dependencies.get("keyId", [])
+            or known_str(n.props.get("keyId")) in ids]
+
+
+# Grant operations that use the key on the logs' data keys (KMS Developer Guide, "Grant operations").
+_GRANT_USE = ("Decrypt", "Encrypt", "GenerateDataKey", "GenerateDataKeyWithoutPlaintext", "ReEncryptFrom",
+              "ReEncryptTo", "CreateGrant")
+
+
+def _grant_access(ctx: base.Context, key: Node, grant: Node, accounts: frozenset[str],
+                  pending: Unknown | None) -> None:
+    """A grant is a second way to use the key besides its policy: its grantee must be of this account."""
+    grantee, operations = grant.props.get("granteePrincipal"), grant.props.get("operations")
+    for value in (grantee, operations):
+        if is_unknown(value):
+            ctx.findings.defer(value)
+            return
+    used = [op for op in (operations or []) if op in _GRANT_USE]
+    if not used or not isinstance(grantee, str):
+        return
+    if not accounts and pending is not None:
+        ctx.findings.defer(pending)
+        return
+    account = policy_doc.arn_account(grantee)
+    if account is not None and account in accounts:
+        return
+    who = f"principals of account {account}" if account else f"principal {grantee} (any account)"
+    account_text = f"account {', '.join(sorted(accounts))}" if accounts else "the stack's account"
+    ctx.findings.violation(
+        f"Remove grant {grant.label()} on KMS key {key.label()} or give it to a principal of {account_text}: "
+        f"a grant lets its grantee use the key whatever the key policy says, and only this account's "
+        f"principals and roles may {ctx.cite()}. Found: {', '.join(f'kms:{op}' for op in used)}: {who}.",
+        grant.urn)
 
 
 def _key_enabled(ctx: base.Context, g: Graph, args: Any) -> None:
@@ -355,6 +444,36 @@ def _topic_access(ctx: base.Context, g: Graph, args: Any) -> None:
                    "Remove or narrow the statements", "the topic")
 
 
+# --- the trail's log group ------------------------------------------------------------------------
+
+def _log_export(ctx: base.Context, g: Graph, args: Any) -> None:
+    """A subscription filter streams every event of the log group to its destination, which may be in
+    another account (CloudWatch Logs User Guide, "Cross-account cross-Region subscriptions")."""
+    groups = [group for group, _ in g.trail_log_groups()]
+    if not groups:
+        args.not_applicable("no trail in this stack delivers to a log group declared in it")
+    accounts, pending = stack_accounts(g)
+    for group in groups:
+        for sub in g.subscription_filters(group):
+            destination = sub.props.get("destinationArn")
+            if is_unknown(destination):
+                if not g.deps(sub, "destinationArn"):
+                    ctx.findings.defer(destination)
+                continue  # a destination this stack creates lives in the stack's account
+            account = policy_doc.arn_account(destination) if isinstance(destination, str) else None
+            if account is not None and account in accounts:
+                continue
+            if not accounts and pending is not None:
+                ctx.findings.defer(pending)
+                continue
+            account_text = f"account {', '.join(sorted(accounts))}" if accounts else "the stack's account"
+            where = f"account {account}" if account else "an account this stack cannot tell"
+            ctx.findings.violation(
+                f"Point subscription filter {sub.label()} on log group {group.label()} at a destination of "
+                f"{account_text}, or remove it: it streams every CloudTrail event of the log group to "
+                f"{destination} in {where}, outside the account's access control {ctx.cite()}.", sub.urn)
+
+
 def _stack(name: str, description: str, service: str, severity: Severity, check, applies=None):
     return base.stack_policy(name=name, description=description, service=service, level=MANDATORY,
                              severity=severity, check=check, config=PROFILE, applies=applies)
@@ -364,18 +483,24 @@ POLICIES = [
     _stack("aws-s3-bucket-policy-no-outside-access",
            "No bucket policy of the S3 bucket a trail writes to may let principals outside the stack's "
            "account, or AWS services acting for other accounts, read, delete, rewrite or reconfigure the "
-           "logs.", "s3", Severity.CRITICAL, _bucket_access, base.flag_required("restricted_read_access")),
+           "logs, and no replication rule may copy them out of the account.",
+           "s3", Severity.CRITICAL, _bucket_access, base.flag_required("restricted_read_access")),
     _stack("aws-s3-bucket-reads-limited-to-auditors",
            "Where a profile limits reads of the audit logs to named auditors, the bucket policy must deny "
            "object reads to every principal but the named auditor and break-glass roles.",
            "s3", Severity.HIGH, _reads_limited, base.flag_required("auditor_only_reads")),
     _stack("aws-kms-key-policy-no-outside-access",
-           "The key policy of the KMS key a trail encrypts with may not let principals outside the stack's "
-           "account, or AWS services acting for other accounts, use or administer the key.",
+           "Neither the key policy of the KMS key a trail encrypts with nor a grant on it may let principals "
+           "outside the stack's account, or AWS services acting for other accounts, use or administer the "
+           "key.",
            "kms", Severity.CRITICAL, _key_access, base.flag_required("restricted_read_access")),
     _stack("aws-kms-key-enabled",
            "The KMS key a trail encrypts with must be enabled, or CloudTrail cannot deliver log files.",
            "kms", Severity.CRITICAL, _key_enabled),
+    _stack("aws-cloudwatch-log-group-no-outside-export",
+           "No subscription filter on the log group a trail delivers to may stream its events to a "
+           "destination outside the stack's account.",
+           "cloudwatch", Severity.HIGH, _log_export, base.flag_required("restricted_read_access")),
     _stack("aws-sns-topic-policy-no-outside-access",
            "The policy of the topic the security alarms notify may not let principals outside the stack's "
            "account, or AWS services acting for other accounts, publish to, subscribe to or administer it.",

@@ -13,8 +13,10 @@ The monitoring rule (mandatory when a chosen profile sets ``monitoring_alarms``,
 for every control in ``monitoring.ALL_CONTROLS`` (CIS 4.1-4.15 and spawn's two), a metric filter
 whose pattern ``monitoring.match_control`` recognises, on a log group a trail delivers to; a metric
 alarm on that filter's metric (``metricName`` + ``namespace``, or a ``metricQueries`` entry, as in
-spawn's metric-math unmanaged-launch alarm); with actions enabled and an ``alarmActions`` SNS topic
-that has at least one ``TopicSubscription``.
+spawn's metric-math unmanaged-launch alarm) that watches that very metric (no dimensions the filter does
+not emit, no other unit) and fires on one matching event; with actions enabled and an ``alarmActions``
+SNS topic of this stack that has at least one ``TopicSubscription`` and that CloudWatch can publish to
+(not encrypted with the AWS managed ``alias/aws/sns`` key).
 """
 
 from __future__ import annotations
@@ -170,16 +172,21 @@ def json_value(value: Any) -> str:
     return f"\"{value}\"" if isinstance(value, str) else str(value)
 
 
-def _fires(alarm: Node, metric_filter: Node, value: float, statistic: Any) -> str | Unknown | None:
+def _fires(alarm: Node, metric_filter: Node, value: float, name: Any, namespace: Any
+           ) -> str | Unknown | None:
     """The fix that makes ``alarm`` fire on one event worth ``value``, None when it does."""
     props = alarm.props
+    statistic = _statistic(alarm, name, namespace)
+    identity_fixes = _same_metric(alarm, metric_filter, name, namespace)
+    if is_unknown(identity_fixes):
+        return identity_fixes
     operator, threshold = props.get("comparisonOperator"), as_number(props.get("threshold"))
     periods, needed = as_number(props.get("evaluationPeriods")), as_number(props.get("datapointsToAlarm"))
     default = get(metric_filter.props.get("metricTransformation"), "defaultValue")
     for v in (operator, threshold, periods, needed, statistic, default):
         if is_unknown(v):
             return v
-    fixes = []
+    fixes = list(identity_fixes)
     if statistic in EXCLUSIVE_STATISTICS and default is not None:
         fixes.append(f"use statistic Sum (is {statistic}, which the filter's defaultValue dilutes)")
     elif statistic not in ALWAYS_STATISTICS + EXCLUSIVE_STATISTICS + ("p100",):
@@ -200,6 +207,49 @@ def _fires(alarm: Node, metric_filter: Node, value: float, statistic: Any) -> st
         return None
     return (f"make alarm {alarm.label()} fire on one matching event (value {fmt_number(seen)}): "
             + "; ".join(fixes))
+
+
+def _watched_metric(alarm: Node, name: Any, namespace: Any) -> dict[str, Any]:
+    """The alarm's own properties, or the metric query's ``metric``, that watch namespace/name."""
+    if alarm.props.get("metricName") == name and alarm.props.get("namespace") == namespace:
+        return alarm.props
+    for query in items(alarm.props.get("metricQueries")):
+        metric = get(query, "metric")
+        if get(metric, "metricName") == name and get(metric, "namespace") == namespace:
+            return metric if isinstance(metric, dict) else {}
+    return {}
+
+
+def _same_metric(alarm: Node, metric_filter: Node, name: Any, namespace: Any) -> list[str] | Unknown:
+    """Fixes that make the alarm watch the very metric the filter publishes (empty when it does).
+
+    A CloudWatch metric is identified by namespace, name and dimensions together, so an alarm naming
+    dimensions the filter does not emit (or none, when the filter emits some) watches a metric that never
+    receives a datapoint (CloudWatch User Guide, "Metrics concepts: Dimensions"). An alarm's ``unit`` must
+    be the unit the filter publishes ("None" when the filter sets none; PutMetricFilter
+    MetricTransformation.unit), or the alarm stays in INSUFFICIENT_DATA (PutMetricAlarm, ``Unit``).
+    """
+    watched = _watched_metric(alarm, name, namespace)
+    transform = metric_filter.props.get("metricTransformation")
+    transform = transform[0] if isinstance(transform, list) and transform else transform
+    filter_dims, alarm_dims = get(transform, "dimensions"), watched.get("dimensions")
+    filter_unit, alarm_unit = get(transform, "unit"), watched.get("unit")
+    for v in (filter_dims, alarm_dims, filter_unit, alarm_unit):
+        if is_unknown(v):
+            return v
+    fixes = []
+    if filter_dims:
+        fixes.append(f"remove metricTransformation.dimensions of metric filter {metric_filter.label()} (an "
+                     f"alarm watches one combination of dimension values; events with other values would "
+                     f"publish to metrics it does not watch)")
+    elif alarm_dims:
+        names = ", ".join(sorted(alarm_dims))
+        fixes.append(f"remove dimensions ({names}) from the metric the alarm watches: "
+                     f"the filter publishes its metric without dimensions, so no datapoint reaches it")
+    if alarm_unit not in (None, filter_unit or "None"):
+        fixes.append(f"remove unit {alarm_unit} from the alarm (the filter publishes unit "
+                     f"{filter_unit or 'None'}; an alarm on another unit stays in INSUFFICIENT_DATA)")
+    return fixes
 
 
 def _statistic(alarm: Node, name: Any, namespace: Any) -> Any:
@@ -244,7 +294,7 @@ def _chain(g: Graph, metric_filter: Node, alarms: list[Node], identity: tuple[st
             continue
         if not uses:
             continue
-        fires = _fires(alarm, metric_filter, value, _statistic(alarm, name, namespace))
+        fires = _fires(alarm, metric_filter, value, name, namespace)
         enabled = as_bool(alarm.props.get("actionsEnabled"))
         if is_unknown(fires):
             pending = pending or fires
@@ -255,6 +305,9 @@ def _chain(g: Graph, metric_filter: Node, alarms: list[Node], identity: tuple[st
             candidate = (_ACTIONS_OFF, f"set actionsEnabled to true on alarm {alarm.label()}")
         else:
             exact, maybe, unknown_action = g.topics_referenced(alarm, "alarmActions", identity)
+            locked = [t for t in exact + maybe if _aws_managed_key(t)]
+            exact = [t for t in exact if t not in locked]
+            maybe = [t for t in maybe if t not in locked]
             if any(g.subscriptions(t) for t in exact):
                 if is_unknown(enabled):
                     pending = pending or enabled
@@ -268,6 +321,12 @@ def _chain(g: Graph, metric_filter: Node, alarms: list[Node], identity: tuple[st
                 topic = (exact or maybe)[0]
                 candidate = (_NO_SUBSCRIPTION, f"add an aws.sns.TopicSubscription to topic "
                                                f"{topic.label()}, which alarm {alarm.label()} notifies")
+            elif locked:
+                candidate = (_NO_TOPIC, (
+                    f"encrypt topic {locked[0].label()}, which alarm {alarm.label()} notifies, "
+                    f"with a customer managed KMS key whose policy lets cloudwatch.amazonaws.com use it "
+                    f"(kms:Decrypt, kms:GenerateDataKey*): CloudWatch cannot publish to a topic "
+                    f"encrypted with the AWS managed key alias/aws/sns"))
             else:
                 candidate = (_NO_TOPIC, f"add to alarmActions of alarm {alarm.label()} the full ARN of an "
                                         f"SNS topic of this stack (a topic of the same name in another "
@@ -275,6 +334,15 @@ def _chain(g: Graph, metric_filter: Node, alarms: list[Node], identity: tuple[st
         if candidate[0] > stage:
             stage, fix = candidate
     return stage, fix, pending
+
+
+def _aws_managed_key(topic: Node) -> bool:
+    """Whether the topic is encrypted with the AWS managed key for SNS, whose key policy (which nobody can
+    change) does not allow kms:Decrypt and kms:GenerateDataKey to CloudWatch, so the alarm actions fail
+    (AWS Knowledge Center, "How do I configure a CloudWatch alarm with an encrypted Amazon SNS topic?",
+    repost.aws/knowledge-center/cloudwatch-configure-alarm-sns: a customer managed key is required)."""
+    value = known_str(topic.props.get("kmsMasterKeyId"))
+    return bool(value) and (value == "alias/aws/sns" or value.endswith(":alias/aws/sns"))
 
 
 def _identity(g: Graph) -> tuple[str, str, str] | None:

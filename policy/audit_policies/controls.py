@@ -211,7 +211,8 @@ CONTROLS: dict[str, Clauses] = {
                     "whole organization (aws:PrincipalOrgID) s3:GetObject, s3:DeleteObject, s3:PutObject or "
                     "bucket policy/lifecycle/versioning changes, or narrow them with aws:PrincipalAccount or "
                     "aws:PrincipalArn to this account; give each service principal an aws:SourceArn (the "
-                    "trail's ARN) or aws:SourceAccount condition.",
+                    "trail's ARN) or aws:SourceAccount condition. Replicate the bucket only to a bucket of "
+                    "this account.",
     ),
     "aws-s3-bucket-reads-limited-to-auditors": Clauses(
         pci_dss=("PCI DSS 10.3.1",),
@@ -238,7 +239,15 @@ CONTROLS: dict[str, Clauses] = {
                     "organization use (kms:Decrypt, kms:GenerateDataKey*, kms:CreateGrant) or administer "
                     "(kms:PutKeyPolicy, kms:ScheduleKeyDeletion, kms:DisableKey) the trail's key; give each "
                     "service principal aws:SourceArn/aws:SourceAccount or the service's encryption-context "
-                    "ARN condition naming this account.",
+                    "ARN condition naming this account. Give KMS grants on the key only to this account's "
+                    "principals.",
+    ),
+    "aws-cloudwatch-log-group-no-outside-export": Clauses(
+        hipaa=(_HIPAA_ACCESS,), pci_dss=("PCI DSS 10.3.1",), soc2=("SOC 2 CC6.1",),
+        url="https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CrossAccountSubscriptions.html",
+        remediation="Point every subscription filter on the trail's log group at a destination (Kinesis "
+                    "stream, Firehose stream, Lambda function or log destination) of this account, or "
+                    "remove it.",
     ),
     "aws-kms-key-enabled": Clauses(
         hipaa=(_HIPAA_AUDIT,), pci_dss=("PCI DSS 10.2.1",), soc2=("SOC 2 CC7.2",),
@@ -270,14 +279,16 @@ CONTROLS: dict[str, Clauses] = {
     "aws-sns-topic-kms-encryption": Clauses(
         hipaa=(_HIPAA_ENCRYPTION,), soc2=("SOC 2 CC6.1",), security_hub=("SNS.1",),
         url=f"{_SH}/sns-controls.html#sns-1",
-        remediation="Set kmsMasterKeyId on the topic (alias/aws/sns or a customer managed key that "
-                    "cloudwatch.amazonaws.com and cloudtrail.amazonaws.com may use).",
+        remediation="Set kmsMasterKeyId on the topic to a customer managed key that "
+                    "cloudwatch.amazonaws.com and cloudtrail.amazonaws.com may use (the AWS managed "
+                    "alias/aws/sns suits only topics no AWS service publishes to: CloudWatch alarms cannot).",
     ),
     "aws-sns-topic-kms-encryption-required": Clauses(
         hipaa=(_HIPAA_ENCRYPTION,), soc2=("SOC 2 CC6.1",), security_hub=("SNS.1",),
         url=f"{_SH}/sns-controls.html#sns-1",
-        remediation="Set kmsMasterKeyId on the topic (alias/aws/sns or a customer managed key that "
-                    "cloudwatch.amazonaws.com and cloudtrail.amazonaws.com may use).",
+        remediation="Set kmsMasterKeyId on the topic to a customer managed key that "
+                    "cloudwatch.amazonaws.com and cloudtrail.amazonaws.com may use (the AWS managed "
+                    "alias/aws/sns suits only topics no AWS service publishes to: CloudWatch alarms cannot).",
     ),
     "aws-sns-topic-policy-no-outside-access": Clauses(
         hipaa=(_HIPAA_REVIEW,), pci_dss=("PCI DSS 10.4.1.1",), soc2=("SOC 2 CC7.2", "SOC 2 CC7.3"),

@@ -51,6 +51,7 @@ COMPANIONS = PUBLIC_ACCESS_BLOCK + ENCRYPTION + VERSIONING + LIFECYCLE + LOGGING
     + OBJECT_LOCK + ACL
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 METRIC_FILTER = "aws:cloudwatch/logMetricFilter:LogMetricFilter"
+SUBSCRIPTION_FILTER = "aws:cloudwatch/logSubscriptionFilter:LogSubscriptionFilter"
 METRIC_ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 TOPIC = "aws:sns/topic:Topic"
 SUBSCRIPTION = "aws:sns/topicSubscription:TopicSubscription"
@@ -113,7 +114,7 @@ class Graph:
                     self._named.setdefault(("topic", key), []).append(n)
         self._referrers: dict[tuple[str, str], list[Node]] = {}
         for n in self.nodes:
-            for prop in ("bucket", "logGroupName", "topic"):
+            for prop in ("bucket", "logGroupName", "logGroup", "topic"):
                 for key in self._reference_keys(n, prop):
                     self._referrers.setdefault((prop, key), []).append(n)
 
@@ -196,6 +197,9 @@ class Graph:
 
     def metric_filters(self, group: Node) -> list[Node]:
         return self._referring("logGroupName", group, group.known("name"), (METRIC_FILTER,))
+
+    def subscription_filters(self, group: Node) -> list[Node]:
+        return self._referring("logGroup", group, group.known("name"), (SUBSCRIPTION_FILTER,))
 
     # --- topics ------------------------------------------------------------------------------------
 

@@ -14,6 +14,7 @@ from collections.abc import Callable
 import pytest
 from policy_fixtures import ACCOUNT, AUDITOR_ARN, BUCKET_NAME, REGION, TRAIL_ARN, compliant_stack, find
 from policy_harness import Pack, R, configured, engine_config, for_all
+from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
 
 M = "mandatory"
 OTHER = "999988887777"
@@ -231,6 +232,36 @@ BUCKET_NEGATIVES = [
         "reconfigure (s3:PutBucketPolicy, s3:PutLifecycleConfiguration: every principal (*), through "
         "statement "
         "'Anyone')",
+    ),
+    (
+        "other-account-may-bypass-the-lock",
+        add(
+            {
+                "Sid": "Other",
+                "Effect": "Allow",
+                "Principal": OTHER_ROOT,
+                "Action": ["s3:BypassGovernanceRetention", "s3:PutObjectRetention"],
+                "Resource": OBJECTS,
+            }
+        ),
+        f"delete (s3:BypassGovernanceRetention: principals of account {OTHER}, through statement 'Other')",
+    ),
+    (
+        "other-account-may-replicate-or-reopen-acls",
+        add(
+            {
+                "Sid": "Other",
+                "Effect": "Allow",
+                "Principal": OTHER_ROOT,
+                "Action": ["s3:PutReplicationConfiguration", "s3:PutBucketOwnershipControls",
+                           "s3:PutBucketAcl", "s3:PutBucketPublicAccessBlock",
+                           "s3:PutEncryptionConfiguration"],
+                "Resource": BUCKET_ARN,
+            }
+        ),
+        f"reconfigure (s3:PutReplicationConfiguration, s3:PutBucketOwnershipControls, s3:PutBucketAcl, "
+        f"s3:PutBucketPublicAccessBlock, s3:PutEncryptionConfiguration: principals of account {OTHER}, "
+        f"through statement 'Other')",
     ),
     (
         "cloudtrail-write-without-source",
@@ -668,7 +699,7 @@ KEY_NEGATIVES = [
         "use (kms:Decrypt, kms:Encrypt, kms:GenerateDataKey, kms:ReEncryptFrom, kms:CreateGrant: every "
         "principal "
         "(*), through statement 'All'); administer (kms:PutKeyPolicy, kms:ScheduleKeyDeletion, "
-        "kms:DisableKey: "
+        "kms:DisableKey, kms:DisableKeyRotation, kms:DeleteImportedKeyMaterial: "
         "every principal (*), through statement 'All')",
     ),
     (
@@ -697,6 +728,20 @@ KEY_NEGATIVES = [
         ),
         "use (kms:Decrypt, kms:GenerateDataKey: service cloudwatch.amazonaws.com acting for any account (no "
         "aws:SourceArn or aws:SourceAccount of this account), through statement 'Alarms')",
+    ),
+    (
+        "other-account-may-turn-rotation-off",
+        key_policy(
+            {
+                "Sid": "Other",
+                "Effect": "Allow",
+                "Principal": OTHER_ROOT,
+                "Action": ["kms:DisableKeyRotation", "kms:DeleteImportedKeyMaterial"],
+                "Resource": "*",
+            }
+        ),
+        f"administer (kms:DisableKeyRotation, kms:DeleteImportedKeyMaterial: principals of account {OTHER}, "
+        f"through statement 'Other')",
     ),
     (
         "organization-may-administer",
@@ -752,7 +797,8 @@ def test_separate_key_policy_resource_is_judged():
             f"principals of "
             f"account {OTHER}, through statement 'Other'); administer (kms:PutKeyPolicy, "
             f"kms:ScheduleKeyDeletion, "
-            f"kms:DisableKey: principals of account {OTHER}, through statement 'Other')",
+            f"kms:DisableKey, kms:DisableKeyRotation, kms:DeleteImportedKeyMaterial: principals of account "
+            f"{OTHER}, through statement 'Other')",
             where="key policy 'key-policy' of KMS key 'key'",
         )
     ]
@@ -939,3 +985,105 @@ def test_inline_topic_policy_with_unconditioned_cloudwatch_is_caught():
 )
 def test_topic_grant_narrowed_to_the_account_passes(statement):
     assert preview(topic_policy(statement)) == []
+
+
+# --- grants on the trail's key: a second way to use it besides the key policy ------------------------------
+
+KEY_ARN_IN_STACK = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0"
+
+
+def grant(grantee: str, *operations: str) -> Mutation:
+    return lambda stack: stack.append(R("aws:kms/grant:Grant", "log-reader-grant", {
+        "keyId": KEY_ARN_IN_STACK, "granteePrincipal": grantee, "operations": list(operations)},
+        {"keyId": ["key"]}))
+
+
+def test_grant_to_another_account_is_caught():
+    assert preview(grant(f"arn:aws:iam::{OTHER}:role/LogReader", "Decrypt", "DescribeKey")) == [(
+        KEY_RULE, M,
+        f"Remove grant 'log-reader-grant' on KMS key 'key' or give it to a principal of account {ACCOUNT}: "
+        f"a grant lets its grantee use the key whatever the key policy says, and only this account's "
+        f"principals and roles may (45 CFR 164.312(a)(2)(iv), 45 CFR 164.312(a)(1), PCI DSS 10.3.1, PCI DSS "
+        f"10.3.2, SOC 2 CC6.1). Found: kms:Decrypt: principals of account {OTHER}.",
+    )]
+
+
+@pytest.mark.parametrize("mutate", [
+    grant(f"arn:aws:iam::{ACCOUNT}:role/LogReader", "Decrypt"),
+    grant(f"arn:aws:iam::{OTHER}:role/Inventory", "DescribeKey"),
+], ids=["same-account-grantee", "no-use-operation"])
+def test_grant_within_the_account_or_without_use_passes(mutate):
+    assert preview(mutate) == []
+
+
+# --- replication: a copy of every new log file, whatever the bucket policy says ----------------------------
+
+def replicate(destination: dict, replica_in_stack: bool = False) -> Mutation:
+    def mutate(stack: list[R]) -> None:
+        if replica_in_stack:
+            replica = R("aws:s3/bucket:Bucket", "replica", {"bucket": "spawn-audit-replica"}, protect=True)
+            stack.append(replica)
+        stack.append(R("aws:s3/bucketReplicationConfig:BucketReplicationConfig", "archive-replication", {
+            "bucket": BUCKET_NAME, "role": f"arn:aws:iam::{ACCOUNT}:role/replication",
+            "rules": [{"id": "copy", "status": "Enabled", "filter": {}, "destination": destination}]},
+            {"bucket": ["archive"]}))
+    return mutate
+
+
+def replication_violation(target: str, where: str) -> tuple[str, str, str]:
+    return (BUCKET_RULE, M,
+            f"Replicate bucket 'archive' only to a bucket of this stack, or set destination.account to this "
+            f"account, in replication configuration 'archive-replication': rule copy copies the logs to "
+            f"{target} in {where}, outside the account's access control ({BUCKET_CITE}).")
+
+
+@pytest.mark.parametrize("destination,where", [
+    ({"bucket": "arn:aws:s3:::elsewhere", "account": OTHER}, f"account {OTHER}"),
+    ({"bucket": "arn:aws:s3:::elsewhere"}, "an account this stack cannot tell"),
+], ids=["other-account", "account-not-stated"])
+def test_replication_out_of_the_account_is_caught(destination, where):
+    assert preview(replicate(destination)) == [replication_violation("arn:aws:s3:::elsewhere", where)]
+
+
+@pytest.mark.parametrize("mutate", [
+    replicate({"bucket": "arn:aws:s3:::spawn-audit-replica"}, replica_in_stack=True),
+    replicate({"bucket": "arn:aws:s3:::elsewhere", "account": ACCOUNT}),
+], ids=["replica-in-stack", "same-account"])
+def test_replication_within_the_account_passes(mutate):
+    assert preview(mutate) == []
+
+
+# --- the trail's log group: a subscription filter streams every event to its destination -------------------
+
+EXPORT_RULE = "aws-cloudwatch-log-group-no-outside-export"
+
+
+def subscribe(destination: str, depends_on: str | None = None) -> Mutation:
+    def mutate(stack: list[R]) -> None:
+        deps = {"logGroup": ["log-group"]}
+        if depends_on:
+            stack.append(R("aws:kinesis/stream:Stream", depends_on, {"name": "spawn-audit-events"}))
+            deps["destinationArn"] = [depends_on]
+        stack.append(R("aws:cloudwatch/logSubscriptionFilter:LogSubscriptionFilter", "log-group-export", {
+            "name": "export", "logGroup": "/spawn/audit/cloudtrail", "filterPattern": "",
+            "destinationArn": destination}, deps))
+    return mutate
+
+
+def test_log_group_streamed_to_another_account_is_caught():
+    destination = f"arn:aws:logs:{REGION}:{OTHER}:destination:collector"
+    assert preview(subscribe(destination)) == [(
+        EXPORT_RULE, M,
+        f"Point subscription filter 'log-group-export' on log group 'log-group' at a destination of account "
+        f"{ACCOUNT}, or remove it: it streams every CloudTrail event of the log group to {destination} in "
+        f"account {OTHER}, outside the account's access control (45 CFR 164.312(a)(1), PCI DSS 10.3.1, SOC 2 "
+        f"CC6.1).",
+    )]
+
+
+@pytest.mark.parametrize("mutate", [
+    subscribe(f"arn:aws:kinesis:{REGION}:{ACCOUNT}:stream/spawn-audit-events"),
+    subscribe(UNKNOWN_STRING_VALUE, depends_on="events-stream"),
+], ids=["same-account-arn", "stream-of-this-stack"])
+def test_log_group_streamed_within_the_account_passes(mutate):
+    assert preview(mutate) == []

@@ -132,3 +132,57 @@ def test_metric_math_alarm_with_reversed_comparison_is_caught():
     assert ("Make alarm 'alarm-spawn-unmanaged-launch' fire on one matching event (value 1): set "
             "comparisonOperator GreaterThanOrEqualToThreshold with threshold at most 1 (is "
             "LessThanOrEqualToThreshold 1)") in result.diagnostics[0].message
+
+
+def _transform(stack, **props):
+    find(stack, "filter-vpc-changes").props["metricTransformation"].update(props)
+    return stack
+
+
+FIRE = "Make alarm 'alarm-vpc-changes' fire on one matching event (value 1): "
+
+
+@pytest.mark.parametrize("stack,fix", [
+    (changed("alarm-vpc-changes", dimensions={"TrailName": "spawn-audit"}),
+     "remove dimensions (TrailName) from the metric the alarm watches: the filter publishes its metric "
+     "without dimensions, so no datapoint reaches it"),
+    (_transform(compliant_stack(), dimensions={"caller": "$.userIdentity.arn"}),
+     "remove metricTransformation.dimensions of metric filter 'filter-vpc-changes' (an alarm watches one "
+     "combination of dimension values; events with other values would publish to metrics it does not "
+     "watch)"),
+    (changed("alarm-vpc-changes", unit="Seconds"),
+     "remove unit Seconds from the alarm (the filter publishes unit None; an alarm on another unit stays "
+     "in INSUFFICIENT_DATA)"),
+    (_transform(changed("alarm-vpc-changes", unit="Seconds"), unit="Count"),
+     "remove unit Seconds from the alarm (the filter publishes unit Count; an alarm on another unit stays "
+     "in INSUFFICIENT_DATA)"),
+], ids=["alarm-dimensions", "filter-dimensions", "alarm-unit", "units-differ"])
+def test_alarm_watching_another_metric_than_the_filter_publishes_is_caught(stack, fix):
+    assert preview(stack).summary() == [(POLICY, M, f"{FIRE}{fix} {VPC}")]
+
+
+@pytest.mark.parametrize("stack", [
+    changed("alarm-vpc-changes", unit="None"),
+    _transform(changed("alarm-vpc-changes", unit="Count"), unit="Count"),
+    _transform(compliant_stack(), unit="Count"),
+    changed("alarm-vpc-changes", dimensions={}),
+], ids=["unit-none-stated", "same-unit", "filter-unit-alarm-any", "empty-dimensions"])
+def test_alarm_on_the_filters_own_metric_written_differently_passes(stack):
+    assert preview(stack).summary() == []
+
+
+@pytest.mark.parametrize("key", ["alias/aws/sns", f"arn:aws:kms:{REGION}:{ACCOUNT}:alias/aws/sns"],
+                         ids=["alias", "alias-arn"])
+def test_topic_encrypted_with_the_aws_managed_sns_key_is_caught(key):
+    stack = changed("alerts", kmsMasterKeyId=key)
+    find(stack, "alerts").deps.clear()
+    result = preview(stack).summary()
+    assert [(p, level) for p, level, _ in result] == [(POLICY, M)] * len(monitoring.ALL_CONTROLS)
+    assert (POLICY, M, "Encrypt topic 'alerts', which alarm 'alarm-vpc-changes' notifies, with a customer "
+            "managed KMS key whose policy lets cloudwatch.amazonaws.com use it (kms:Decrypt, "
+            "kms:GenerateDataKey*): CloudWatch cannot publish to a topic encrypted with the AWS managed key "
+            f"alias/aws/sns {VPC}") in result
+
+
+def test_topic_encrypted_with_a_customer_managed_alias_passes():
+    assert preview(changed("alerts", kmsMasterKeyId="alias/spawn-audit")).summary() == []

@@ -16,6 +16,7 @@ import pytest
 from preview_helpers import PACK, PROGRAM, REPO, preview_args, run_cli
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
+from offline_preview import cli
 from offline_preview.analyzer import (
     PolicyConfig,
     PolicyError,
@@ -429,3 +430,74 @@ def test_a_secret_key_must_be_encrypted(program) -> None:
     assert str(err.value) == "Stack 'dev' with configuration key 'apiToken' must be encrypted as it's secret"
     (program / "Pulumi.dev.yaml").write_text("config:\n  fixture-audit:apiToken:\n    secure: AAABAxyz\n")
     assert load_stack_config(load_project(program), "dev").secret_keys == ["fixture-audit:apiToken"]
+
+
+# --- `-c key=value` and `--config-path` (pkg/cmd/pulumi/newcmd ParseConfig, config.Map.Set) -------------
+
+def test_config_flag_value_is_a_string_and_fails_an_array_key(program) -> None:
+    """``-c key=[...]`` is the string "[...]" (``config.NewValue``), so an array key fails the type check
+    with the CLI's own words; exit 2 here (1 under the CLI, see Exit codes)."""
+    result = run_cli(*preview_args(program, "--config", 'alarmEmails=["a@example.com"]'))
+    assert result.returncode == 2, result.stderr
+    assert result.stderr == ("error: Stack 'dev' with configuration key 'alarmEmails' must be of type "
+                             "'array<string>'\n")
+
+
+def test_config_flag_keeps_a_number_as_a_string(program) -> None:
+    project = program / "Pulumi.yaml"
+    project.write_text(project.read_text() + "  trailName:\n    type: string\n    default: audit\n")
+    overrides = cli._parse_overrides(["trailName=123"])
+    assert overrides == {"trailName": "123"}
+    config = load_stack_config(load_project(program), "dev", overrides)
+    assert config.values["fixture-audit:trailName"] == "123"
+
+
+def test_config_path_index_gives_the_program_a_one_element_list(program) -> None:
+    main = program / "__main__.py"
+    main.write_text(main.read_text()
+                    + '\npulumi.export("seenAlarmEmails", pulumi.Config().get_object("alarmEmails"))\n')
+    overrides = cli._parse_overrides(["alarmEmails[0]=soc@example.com"], path=True)
+    assert overrides == {"alarmEmails": ["soc@example.com"]}
+    config = load_stack_config(load_project(program), "dev", overrides)
+    assert config.values["fixture-audit:alarmEmails"] == '["soc@example.com"]'
+    run = run_program(program, "dev", preview=True, stack_config=config)
+    assert run.error is None, run.error
+    assert run.outputs["seenAlarmEmails"] == ["soc@example.com"]
+
+
+def test_config_path_replaces_the_stack_files_whole_value(program) -> None:
+    """``SaveConfig`` replaces the key with what the flags built: index 0 does not edit the file's list."""
+    (program / "Pulumi.dev.yaml").write_text(
+        "config:\n  fixture-audit:alarmEmails:\n    - a@example.com\n    - b@example.com\n")
+    overrides = cli._parse_overrides(["alarmEmails[0]=c@example.com", "alarmEmails[1]=d@example.com"],
+                                     path=True)
+    config = load_stack_config(load_project(program), "dev", overrides)
+    assert config.values["fixture-audit:alarmEmails"] == '["c@example.com","d@example.com"]'
+
+
+@pytest.mark.parametrize(("item", "value"), [
+    ("tags.owner=audit", {"owner": "audit"}),
+    ('tags["a.b"]=x', {"a.b": "x"}),
+    ("tags.on=true", {"on": True}),
+    ("tags.n=123", {"n": 123}),
+    ("tags.zip=0123", {"zip": "0123"}),
+    ("tags=123", "123"),
+])
+def test_config_path_types_values_like_the_cli(item, value) -> None:
+    """``adjustObjectValue``: under a path "true" and integers are typed; a one-segment key stays text."""
+    assert cli._parse_overrides([item], path=True) == {"tags": value}
+
+
+@pytest.mark.parametrize(("items", "message"), [
+    (["alarmEmails[*]=x"], "[*] is not supported here"),
+    (["alarmEmails[1]=x"], "array index out of range"),
+    (["alarmEmails[0]=x", "alarmEmails.sub=y"], 'a map was expected for key "sub"'),
+    (["[0]=x"], "first path segment of config key must be a string"),
+    (["alarmEmails[0=x"], "missing closing bracket"),
+])
+def test_config_path_it_refuses_is_one_error_line(program, items, message) -> None:
+    args = ["--config-path"] + [a for item in items for a in ("--config", item)]
+    result = run_cli(*preview_args(program, *args))
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith(f"error: --config-path --config {items[-1]!r}: ")
+    assert message in result.stderr and result.stderr.count("\n") == 1 and "Traceback" not in result.stderr

@@ -6,7 +6,8 @@ The changes are made to ``fixtures/breakable``, a small CloudTrail program that 
 hipaa + pci-dss + soc2 (the pack's default without a config file); its ``breaks`` config names one
 deviation each. A policy that only applies when pack config asks (the ``-required`` KMS twins,
 ``requireTrail``) gets that config as well, in a file of its own. One more change is made to the
-repository's real prod stack: ``complianceProfiles=[]``, the one-line config change the README shows.
+repository's real prod stack: ``--config-path --config 'complianceProfiles[0]=soc2'`` (soc2 in place of
+hipaa), the one-line config change the README shows.
 
 Every preview is the command's own ``preview`` (arguments, config overrides, the engine's config
 steps, rendering, exit code) run in the test's process with the real pack served in-process
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 import subprocess
 import sys
 from collections.abc import Callable
@@ -101,6 +103,8 @@ CASES = [
     Case("key-cross-account-decrypt", "aws-kms-key-policy-no-outside-access",
          "kms:Decrypt: principals of account 999988887777, through statement 'OtherAccountDecrypt'"),
     Case("key-disabled", "aws-kms-key-enabled", "Set isEnabled to true (or remove it; it defaults to true)"),
+    Case("log-export-other-account", "aws-cloudwatch-log-group-no-outside-export",
+         "Point subscription filter 'trail-log-export' on log group 'trail-log-group' at a destination"),
     Case("topic-public-publish", "aws-sns-topic-policy-no-outside-access",
          "sns:Publish: every principal (*), through statement 'AnyonePublish'"),
     Case("no-access-logging", "aws-s3-bucket-access-logging",
@@ -190,7 +194,7 @@ def _shown(result: subprocess.CompletedProcess[str]) -> str:
 # A preview of the breakable fixture: (breaks, pack config JSON or a shipped profile config's name).
 Key = tuple[tuple[str, ...], str | None]
 
-PROD_BROKEN = ("--config", "complianceProfiles=[]")
+PROD_BROKEN = ("--config-path", "--config", "complianceProfiles[0]=soc2")
 
 
 @pytest.fixture(scope="module")
@@ -210,7 +214,8 @@ def preview(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., subproces
             path.write_text(pack_config, encoding="utf-8")
             args += ["--policy-pack-config", str(path)]
         if breaks:
-            args += ["--config", f"breaks={json.dumps(list(breaks))}"]
+            args.append("--config-path")
+            args += [a for i, b in enumerate(breaks) for a in ("--config", f"breaks[{i}]={b}")]
         return run_cli_in_process(*args)
 
     def run_prod(extra: tuple[str, ...]) -> subprocess.CompletedProcess[str]:
@@ -292,6 +297,11 @@ def test_gated_change_passes_without_its_pack_config(preview, case: Case) -> Non
 
 # --- the real prod stack: one line of stack config -----------------------------------------------------
 
+def test_the_readme_shows_this_config_line() -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert "--policy-pack-config policy/config/hipaa.json " + shlex.join(PROD_BROKEN) in readme
+
+
 def test_prod_passes_and_one_config_line_fails_it(preview) -> None:
     unchanged = preview(prod=())
     assert unchanged.returncode == 0, _shown(unchanged)
@@ -304,9 +314,11 @@ def test_prod_passes_and_one_config_line_fails_it(preview) -> None:
     def texts(policy: str) -> list[str]:
         return [v.text for v in violations(broken.stdout) if v.level == "mandatory" and v.policy == policy]
 
-    # The archive's 90-day sandbox default against hipaa's 2192-day floor, and the log group's 365.
+    # soc2 alone keeps the archive auditPeriodDays + 90 = 455 days and the log group 545 (a CloudWatch
+    # Logs value), both against hipaa's 2192-day floor, which the pack config still enforces.
     assert any("Raise expiration days of lifecycle rule" in t and "to at least 2192" in t
-               and "is 90; log files live at least 90 days" in t
+               and "is 455; log files live at least 455 days" in t
+               and "Enforced profiles: hipaa (pack config), soc2" in t
                for t in texts("aws-s3-bucket-lifecycle-retention")), _shown(broken)
-    assert any("Set retentionInDays of log group" in t and "to at least 2192" in t and "is 365." in t
+    assert any("Set retentionInDays of log group" in t and "to at least 2192" in t and "is 545." in t
                for t in texts("aws-cloudwatch-log-group-retention")), _shown(broken)

@@ -12,7 +12,6 @@ outcome is under test here, not the process or the gRPC transport.
 
 from __future__ import annotations
 
-import json
 import subprocess
 
 import pytest
@@ -50,7 +49,7 @@ def results() -> dict[str | None, subprocess.CompletedProcess[str]]:
         args = ["preview", "--stack", "test", "--cwd", str(SHAPES), "--policy-pack", str(REPO / "policy"),
                 "--policy-pack-config", str(PCI_CONFIG)]
         if variant:
-            args += ["--config", f"variants={json.dumps([variant])}"]
+            args += ["--config-path", "--config", f"variants[0]={variant}"]
         return run_cli_in_process(*args)
 
     return {key: run(key) for key in [None, *PASSING, *FAILING]}

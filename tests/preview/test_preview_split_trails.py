@@ -8,7 +8,6 @@ It passes as written; each named break is caught, the declared profile even unde
 
 from __future__ import annotations
 
-import json
 import os
 from concurrent.futures import ThreadPoolExecutor
 
@@ -30,7 +29,7 @@ RUNS = {
 def results():
     def run(breaks, config):
         args = ["preview", "--stack", "test", "--cwd", str(PROGRAM), "--policy-pack", str(REPO / "policy"),
-                "--config", f"breaks={json.dumps(list(breaks))}"]
+                "--config-path", *(a for i, b in enumerate(breaks) for a in ("--config", f"breaks[{i}]={b}"))]
         if config:
             args += ["--policy-pack-config", config]
         return run_cli(*args)

@@ -197,14 +197,18 @@ class SharedDecodeServicer(_Base):
             args = sdk.ResourceValidationArgs(
                 request.type, unknown_checking_proxy(decoded), request.urn, request.name, opts, provider,
                 self._get_policy_config(policy.name), stack_tags)
-            try:
-                self._run(policy, args, report_violation)
-            except UnknownValueError as e:
-                response.diagnostics.append(self._unknown_diagnostic(policy, e))
-            except _NotApplicable as e:
-                response.not_applicable.append(proto.PolicyNotApplicable(
-                    policy_name=policy.name, reason=e.reason or ""))
+            self._evaluate(policy, args, report_violation, response)
         return response
+
+    def _evaluate(self, policy, args, report_violation, response) -> None:
+        """Run one policy, turning an unknown value or "not applicable" into the SDK's responses."""
+        try:
+            self._run(policy, args, report_violation)
+        except UnknownValueError as e:
+            response.diagnostics.append(self._unknown_diagnostic(policy, e))
+        except _NotApplicable as e:
+            response.not_applicable.append(proto.PolicyNotApplicable(
+                policy_name=policy.name, reason=e.reason or ""))
 
     def AnalyzeStack(self, request, _context):  # noqa: N802 - gRPC method name
         with collector_paused():
@@ -252,13 +256,7 @@ class SharedDecodeServicer(_Base):
                 if graph is None:
                     graph = Graph(resources)
                 args.graph = graph
-            try:
-                self._run(policy, args, report_violation)
-            except UnknownValueError as e:
-                response.diagnostics.append(self._unknown_diagnostic(policy, e))
-            except _NotApplicable as e:
-                response.not_applicable.append(proto.PolicyNotApplicable(
-                    policy_name=policy.name, reason=e.reason or ""))
+            self._evaluate(policy, args, report_violation, response)
         return response
 
 

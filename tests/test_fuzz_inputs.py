@@ -24,6 +24,7 @@ from typing import Any
 import pytest
 import yaml
 from audit_policies.pack import ALL_POLICIES, PACK_NAME
+from pack_in_process import run_cli_in_process
 from pulumi_policy import EnforcementLevel
 from pulumi_policy.policy import _PolicyAnalyzerServicer
 
@@ -223,13 +224,15 @@ def test_timeout_outside_its_range_is_refused(capsys, flag: str, value: str) -> 
     assert "Traceback" not in err
 
 
-def test_unknown_pack_config_property_exits_2_not_1(tmp_path: Path, capsys) -> None:
+def test_unknown_pack_config_property_exits_2_not_1(tmp_path: Path) -> None:
+    # The command's own main with the real pack served in-process: the engine's config steps are what
+    # is tested here, not the pack's launch (tests/preview runs that for real).
     config = tmp_path / "typo.json"
     config.write_text('{"aws-s3-bucket-lifecycle-retention": '
                       '{"profiles": ["hipaa"], "minRetentionDay": 3000}}')
-    code = cli.main(["preview", "-C", str(ROOT), "--stack", "prod", "--policy-pack", "policy",
-                     "--policy-pack-config", str(config), "--format", "json"])
-    err = capsys.readouterr().err
+    result = run_cli_in_process("preview", "-C", str(ROOT), "--stack", "prod", "--policy-pack", "policy",
+                                "--policy-pack-config", str(config), "--format", "json")
+    code, err = result.returncode, result.stderr
     assert code == 2
     assert ('aws-s3-bucket-lifecycle-retention: unknown property "minRetentionDay" (' in err
             and "did you mean minRetentionDays?" in err)

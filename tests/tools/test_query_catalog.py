@@ -318,3 +318,15 @@ def test_queries_lists_the_catalog(capsys):
     assert all(q["parameters"][:4] == ["start", "end", "account", "region"] for q in listing)
     assert main(["queries", "untagged-launches", "--dialect", "duckdb"]) == 0
     assert "->>" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("content", [b"", b"\x1f\x8b", b"not gzip at all\n"],
+                         ids=["empty", "truncated", "text"])
+def test_cli_log_file_that_is_not_gzip(tmp_path, capsys, content):
+    day = ca.day_dir(tmp_path, ca.ACCOUNTS[0], "us-east-1", ca.DAYS[0])
+    day.mkdir(parents=True)
+    bad = day / f"{ca.ACCOUNTS[0]}_CloudTrail_us-east-1_20260126T0000Z_bad.json.gz"
+    bad.write_bytes(content)
+    assert main(["query", "launches-by-user", "--logs", str(tmp_path)]) == 2
+    assert capsys.readouterr().err == (f"error: --logs: {bad} is not a gzip file ({len(content)} bytes); "
+                                       "CloudTrail log files ending in .gz are gzip-compressed\n")

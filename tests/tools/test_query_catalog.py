@@ -89,7 +89,8 @@ def expected(name: str, archive: ca.Archive, **where) -> list[tuple]:
     if name == "spawn-role-changes":
         return _by_time([(e["eventTime"], _arn(e), e["eventName"], e["requestParameters"]["roleName"],
                           e.get("errorCode"), e["eventID"]) for e in events
-                         if e["eventSource"] == "iam.amazonaws.com" and e["eventName"] in ca.SPAWN_ROLE_EVENTS
+                         if e["eventSource"] == "iam.amazonaws.com"
+                         and e["eventName"] in ca.ROLE_CHANGE_EVENTS
                          and e["requestParameters"]["roleName"].startswith("spawn-")])
     if name == "console-signins-without-mfa":
         return _by_time([(e["eventTime"], _arn(e), e["sourceIPAddress"], e["awsRegion"], e["eventID"])
@@ -154,12 +155,22 @@ def test_every_query_filters_on_the_partition_columns(name):
     assert QUERIES[name].parameters[:4] == ("start", "end", "account", "region")
 
 
-def test_role_changes_cover_the_alarms_events():
+def test_role_changes_cover_the_alarms_events_and_every_role_change():
     from audit_policies import monitoring
 
     sql = QUERIES["spawn-role-changes"].sql
     assert all(f"'{event}'" in sql for event in monitoring.SPAWN_ROLE_EVENTS)
     assert set(ca.SPAWN_ROLE_EVENTS) == set(monitoring.SPAWN_ROLE_EVENTS)
+    assert all(f"'{event}'" in sql for event in ca.ROLE_CHANGE_EVENTS)
+
+
+def test_role_changes_include_a_deleted_spawn_role(archive, cache):
+    deleted = [e for _, e in archive.events if e["eventName"] == "DeleteRole"
+               and e["requestParameters"]["roleName"].startswith("spawn-")]
+    assert deleted
+    _, rows, _ = localdb.run(QUERIES["spawn-role-changes"], dict(catalog.COMMON_DEFAULTS), archive.root,
+                             None, None, cache_dir=cache)
+    assert {r[-1] for r in rows if r[2] == "DeleteRole"} == {e["eventID"] for e in deleted}
 
 
 def test_the_archive_exercises_what_the_reader_must_get_right(archive):

@@ -341,3 +341,12 @@ def test_cli_log_file_that_is_not_gzip(tmp_path, capsys, content):
     assert main(["query", "launches-by-user", "--logs", str(tmp_path)]) == 2
     assert capsys.readouterr().err == (f"error: --logs: {bad} is not a gzip file ({len(content)} bytes); "
                                        "CloudTrail log files ending in .gz are gzip-compressed\n")
+
+
+def test_cli_cache_dir_that_is_a_file(archive, tmp_path, capsys):
+    not_a_dir = tmp_path / "cache"
+    not_a_dir.write_text("")
+    argv = ["query", "launches-by-user", "--logs", str(archive.root), "--cache-dir", str(not_a_dir)]
+    assert main(argv) == 2
+    assert capsys.readouterr().err == (f"error: --cache-dir {str(not_a_dir)!r} is not a directory and cannot "
+                                       "be created: File exists\n")

@@ -209,7 +209,8 @@ def preview(args: argparse.Namespace) -> int:
                 f"{project.stack_config_dir} (stacks with a file: {known})"
             )
         stack_config = load_stack_config(project, args.stack, overrides)
-        state = load_state(_under(base, args.state)) if args.state else None
+        state = (load_state(_under(base, args.state), project=project.name, stack=args.stack)
+                 if args.state else None)
     except (ProjectError, StateError) as exc:
         return _early_error(str(exc), args.format, args.output, args.stack)
     except ValueError as exc:  # a file that is not UTF-8, a number too long to convert

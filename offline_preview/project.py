@@ -65,6 +65,24 @@ def _construct_int(loader: yaml.SafeLoader, node: yaml.Node) -> int:
 _Yaml12Loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
 
 
+def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
+    """yaml.v3 refuses a key given twice in one mapping; PyYAML silently keeps the last one, so a
+    second ``archiveRetentionDays`` further down a stack file would win unseen."""
+    seen: dict[Any, int] = {}
+    for key_node, _value in node.value:
+        if isinstance(key_node, yaml.ScalarNode):
+            key = key_node.value
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f'mapping key "{key}" already defined at line {seen[key] + 1}',
+                    key_node.start_mark)
+            seen[key] = key_node.start_mark.line
+    return yaml.SafeLoader.construct_mapping(loader, node, deep=deep)
+
+
+_Yaml12Loader.construct_mapping = _construct_mapping  # type: ignore[method-assign]
+
+
 class ProjectError(Exception):
     """A project or stack file that the CLI would refuse; the message is what it would print."""
 

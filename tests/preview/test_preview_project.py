@@ -98,3 +98,16 @@ def test_project_defaults_and_namespaces(program: Path) -> None:
 def test_project_error_is_raised_not_printed(tmp_path: Path) -> None:
     with pytest.raises(ProjectError, match="no Pulumi.yaml"):
         load_project(tmp_path)
+
+
+def test_a_key_given_twice_is_refused_like_the_cli(program: Path) -> None:
+    stack = program / "Pulumi.dev.yaml"
+    stack.write_text("config:\n  fixture-audit:retentionDays: 400\n")
+    assert run_here(*preview_args(program)).returncode == 0
+    # One change: the same key again further down (yaml.v3 refuses it; PyYAML kept the last).
+    stack.write_text("config:\n  fixture-audit:retentionDays: 400\n  fixture-audit:retentionDays: 1\n")
+    result = run_here(*preview_args(program))
+    _assert_clean_error(
+        result, 'Pulumi.dev.yaml (line 3, column 3): mapping key "fixture-audit:retentionDays" '
+                "already defined at line 2")
+    assert result.stderr.count("error:") == 1

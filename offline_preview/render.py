@@ -199,10 +199,13 @@ def profiles_enforced(report: PreviewReport) -> list[tuple[str, list[str]]]:
     sources: dict[str, list[str]] = {}
     for p in report.packs:
         where = f"pack config {p.config_file}" if p.config_file else f"{p.pack.name} defaults"
-        for cfg in p.config.values():
-            if cfg.enforcement_level == "disabled":
+        for policy_name, cfg in p.config.items():
+            # "all" and names the pack does not have are passed on but configure no policy: their
+            # properties are enforced nowhere, so they are no source of a profile.
+            if cfg.enforcement_level == "disabled" or p.pack.policy(policy_name) is None:
                 continue
-            for name in cfg.properties.get("profiles") or []:
+            chosen = cfg.properties.get("profiles")
+            for name in chosen if isinstance(chosen, list) else []:
                 if isinstance(name, str) and where not in sources.setdefault(name, []):
                     sources[name].append(where)
     key = f"{report.run.project.name}:complianceProfiles"

@@ -112,3 +112,23 @@ def test_profiles_name_both_sources() -> None:
     assert profiles_enforced(report) == [
         ("hipaa", ["pack config policy/config/hipaa.json",
                    "stack config spawn-audit:complianceProfiles (Pulumi.prod.yaml)"])]
+
+
+def test_profiles_under_all_are_no_source(tmp_path) -> None:
+    """``"all"`` sets only levels (the engine's applyConfig; the SDK ignores its properties), so
+    profiles written under it are enforced by no policy and must not be reported as enforced."""
+    from offline_preview.render import profiles_enforced
+
+    config = json.loads((ROOT / "policy/config/hipaa.json").read_text())
+    config["all"] = {"enforcementLevel": "mandatory", "profiles": ["soc2", "hipa"]}
+    path = tmp_path / "hipaa-plus-all.json"
+    path.write_text(json.dumps(config))
+    run = run_program(ROOT, "prod", preview=True)
+    report = PreviewReport(run=run, repo_root=ROOT, durations=False)
+    result = run_policy_pack(run, ROOT / "policy", path)
+    result.config_file = "policy/config/hipaa.json"
+    report.packs.append(result)
+    assert "all" in result.config  # passed on to Configure, as the engine does
+    assert profiles_enforced(report) == [
+        ("hipaa", ["pack config policy/config/hipaa.json",
+                   "stack config spawn-audit:complianceProfiles (Pulumi.prod.yaml)"])]

@@ -120,6 +120,25 @@ class StackConfig:
     secret_keys: list[str] = field(default_factory=list)
 
 
+# yaml.v3 refuses a document whose aliases expand it past a few hundred thousand nodes ("document
+# contains excessive aliasing"); without a bound, nine nested aliases of nine items each (9^9 values)
+# hang the preview while the config is turned into text.
+_MAX_EXPANDED_VALUES = 400_000
+
+
+def _expanded_size(value: Any, seen: dict[int, int]) -> int:
+    """How many values ``value`` holds once shared (aliased) lists and mappings are expanded."""
+    if not isinstance(value, (list, dict)):
+        return 1
+    if id(value) in seen:
+        return seen[id(value)]
+    seen[id(value)] = 1  # a recursive alias counts once while it is being measured
+    items = list(value.keys()) + list(value.values()) if isinstance(value, dict) else value
+    total = 1 + sum(_expanded_size(v, seen) for v in items)
+    seen[id(value)] = total
+    return total
+
+
 def _load_yaml(path: Path) -> Any:
     try:
         text = path.read_text(encoding="utf-8")
@@ -128,7 +147,12 @@ def _load_yaml(path: Path) -> Any:
     except OSError as exc:
         raise ProjectError(f"could not read {path}: {exc.strerror}") from None
     try:
-        return yaml.load(text, Loader=_Yaml12Loader)  # noqa: S506 - a SafeLoader subclass
+        data = yaml.load(text, Loader=_Yaml12Loader)  # noqa: S506 - a SafeLoader subclass
+        if _expanded_size(data, {}) > _MAX_EXPANDED_VALUES:
+            raise ProjectError(
+                f"could not parse {path}: document contains excessive aliasing (more than "
+                f"{_MAX_EXPANDED_VALUES:,} values once aliases are expanded)")
+        return data
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""

@@ -111,3 +111,20 @@ def test_a_key_given_twice_is_refused_like_the_cli(program: Path) -> None:
         result, 'Pulumi.dev.yaml (line 3, column 3): mapping key "fixture-audit:retentionDays" '
                 "already defined at line 2")
     assert result.stderr.count("error:") == 1
+
+
+def _aliased(depth: int) -> str:
+    """A value of nine aliases of the level above, ``depth`` levels deep: 9**depth leaves."""
+    lines = ["  fixture-audit:nested:", "    l0: &l0 [x, x, x, x, x, x, x, x, x]"]
+    lines += [f"    l{i}: &l{i} [{', '.join([f'*l{i - 1}'] * 9)}]" for i in range(1, depth)]
+    return "config:\n  fixture-audit:retentionDays: 400\n" + "\n".join(lines) + "\n"
+
+
+def test_excessive_aliasing_is_refused_not_expanded(program: Path) -> None:
+    stack = program / "Pulumi.dev.yaml"
+    stack.write_text(_aliased(3))  # 729 values: fine
+    assert run_here(*preview_args(program)).returncode == 0
+    stack.write_text(_aliased(9))  # one change: 387,420,489 values once expanded
+    result = run_here(*preview_args(program))
+    _assert_clean_error(result, "Pulumi.dev.yaml: document contains excessive aliasing")
+    assert result.stderr.count("error:") == 1

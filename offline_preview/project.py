@@ -366,6 +366,8 @@ def parse_config_path(path: str) -> list[str | int]:
             if end == -1:
                 raise ValueError("missing closing bracket in property access")
             if re.fullmatch(r"[0-9]+", inner):
+                if len(inner) > 18:  # past any list's length, and too long for int() to convert
+                    raise ValueError("array index out of range")
                 segments.append(int(inner))
             elif len(inner) >= 2 and inner[0] == inner[-1] == '"' and '"' not in inner[1:-1]:
                 segments.append(inner[1:-1])

@@ -525,6 +525,7 @@ def test_config_path_types_values_like_the_cli(item, value) -> None:
 @pytest.mark.parametrize(("items", "message"), [
     (["alarmEmails[*]=x"], "[*] is not supported here"),
     (["alarmEmails[1]=x"], "array index out of range"),
+    (["alarmEmails[" + "9" * 5000 + "]=x"], "array index out of range"),
     (["alarmEmails[0]=x", "alarmEmails.sub=y"], 'a map was expected for key "sub"'),
     (["[0]=x"], "first path segment of config key must be a string"),
     (["alarmEmails[0=x"], "missing closing bracket"),

@@ -528,7 +528,9 @@ class PolicyPackProcess:
     def spawn(self) -> None:
         """Launch the pack without waiting, so that it can start while the program runs."""
         if not self.path.is_dir():
-            raise PolicyError(f"policy pack directory {self.display_path} does not exist")
+            what = "is not a directory" if self.path.exists() else "does not exist"
+            raise PolicyError(f"policy pack directory {self.display_path} {what}; allowed: the directory "
+                              "that holds the pack's PulumiPolicy.yaml")
         if not (self.path / "__main__.py").exists():
             raise PolicyError(
                 f"policy pack {self.display_path} has no __main__.py; only Python policy packs run offline"

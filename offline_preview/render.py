@@ -159,8 +159,10 @@ def make_stable(run: ProgramRun) -> None:
 
 
 def program_logs(report: PreviewReport) -> list[tuple[str, str]]:
-    """What the program logged (``pulumi.log.warn`` and friends), debug messages left out."""
-    return [(level, message) for level, message in report.run.logs if level != "debug"]
+    """What the program logged (``pulumi.log.warn`` and friends), debug messages left out, then the
+    warnings about policy-pack config entries that configure no policy."""
+    logs = [(level, message) for level, message in report.run.logs if level != "debug"]
+    return logs + [("warning", w) for p in report.packs for w in p.warnings]
 
 
 def stack_config_keys(report: PreviewReport, d: Diagnostic) -> list[tuple[str, str]]:

@@ -963,7 +963,8 @@ def run_policy_pack(run: ProgramRun, pack_dir: str | Path, config_file: str | Pa
 
 __all__ = [
     "Diagnostic", "LEVELS", "NotApplicable", "PackInfo", "PackResult", "PolicyConfig", "PolicyError",
-    "PolicyInfo", "PolicyPackProcess", "analyze_request", "config_warnings", "launch_pack", "load_policy_config_file",
+    "PolicyInfo", "PolicyPackProcess", "analyze_request", "config_warnings", "launch_pack",
+    "load_policy_config_file",
     "pack_info_from_proto", "pack_interpreter", "parse_policy_config",
     "reconcile_config",
     "run_policy_pack", "stack_resource",

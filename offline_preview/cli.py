@@ -32,7 +32,15 @@ import pulumi
 
 from .analyzer import PolicyError, launch_pack, run_policy_pack, terminate_live_processes
 from .project import ProjectError, load_project, load_stack_config, set_config_path
-from .render import FORMATS, PreviewReport, make_stable, policy_summary, program_logs, render
+from .render import (
+    FORMATS,
+    PreviewReport,
+    make_stable,
+    policy_summary,
+    program_logs,
+    render,
+    render_early_error,
+)
 from .runner import DEFAULT_PROGRAM_TIMEOUT, ProgramTimeout, run_program
 from .state import StateError, load_state
 
@@ -181,6 +189,8 @@ def _early_error(message: str, fmt: str, output: str | None, stack: str) -> int:
     elif fmt == "json":
         _emit(json.dumps({"version": 1, "stack": stack, "error": message,
                           "summary": {"exit_code": EXIT_ERROR}}, indent=2) + "\n", output)
+    elif (body := render_early_error(message, fmt, stack)) is not None:
+        _emit(body, output)
     return EXIT_ERROR
 
 

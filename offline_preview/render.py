@@ -810,6 +810,32 @@ def render_junit(report: PreviewReport) -> str:
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"
 
 
+def render_early_error(message: str, fmt: str, stack: str) -> str | None:
+    """The report body for an error before the program ran (bad flag, stack file, state file), so
+    that a SARIF upload or a JUnit reporter reads what went wrong instead of an empty file."""
+    if fmt == "sarif":
+        run = {
+            "tool": {"driver": {"name": "offline_preview", "version": __version__,
+                                "informationUri": "https://www.pulumi.com/docs/iac/using-pulumi/crossguard/",
+                                "rules": []}},
+            "automationDetails": {"id": f"offline-preview/{stack}/"},
+            "results": [],
+            "invocations": [{"executionSuccessful": False, "exitCode": 2, "toolExecutionNotifications": [
+                {"level": "error", "message": {"text": message}}]}],
+        }
+        return json.dumps({"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]},
+                          indent=2, ensure_ascii=False) + "\n"
+    if fmt == "junit":
+        counts = {"tests": "1", "failures": "0", "errors": "1", "skipped": "0", "time": "0.000"}
+        suites = ET.Element("testsuites", name="offline-preview", **counts)
+        suite = ET.SubElement(suites, "testsuite", name=stack, **counts)
+        case = ET.SubElement(suite, "testcase", classname=stack, name="preview", time="0")
+        ET.SubElement(case, "error", message="preview error", type="error").text = message
+        ET.indent(suites)
+        return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"
+    return None
+
+
 RENDERERS = {
     "text": render_text,
     "json": render_json,

@@ -128,3 +128,22 @@ def test_excessive_aliasing_is_refused_not_expanded(program: Path) -> None:
     result = run_here(*preview_args(program))
     _assert_clean_error(result, "Pulumi.dev.yaml: document contains excessive aliasing")
     assert result.stderr.count("error:") == 1
+
+
+def test_sarif_and_junit_reports_carry_a_stack_file_error(program: Path) -> None:
+    """A SARIF upload or a JUnit reporter gets a document naming the error, not an empty file."""
+    import json
+    import xml.etree.ElementTree as ET
+
+    (program / "Pulumi.dev.yaml").write_text("config:\n  fixture-audit:protectBucket: sometimes\n")
+    expected = "Stack 'dev' with configuration key 'protectBucket' must be of type 'boolean'"
+    sarif = run_here(*preview_args(program, "--format", "sarif"))
+    assert sarif.returncode == 2 and sarif.stderr.count("error:") == 1
+    invocation = json.loads(sarif.stdout)["runs"][0]["invocations"][0]
+    assert invocation["executionSuccessful"] is False and invocation["exitCode"] == 2
+    assert invocation["toolExecutionNotifications"] == [{"level": "error", "message": {"text": expected}}]
+    junit = run_here(*preview_args(program, "--format", "junit"))
+    assert junit.returncode == 2 and junit.stderr.count("error:") == 1
+    suites = ET.fromstring(junit.stdout.split("\n", 1)[1])
+    assert (suites.get("tests"), suites.get("errors"), suites.get("failures")) == ("1", "1", "0")
+    assert suites.find("testsuite/testcase/error").text == expected

@@ -23,6 +23,7 @@ import gc
 import json
 import math
 import os
+import re
 import signal
 import sys
 from pathlib import Path
@@ -205,6 +206,12 @@ def _stack_names(directory: Path) -> list[str]:
 
 def preview(args: argparse.Namespace) -> int:
     base = Path(args.cwd)
+    if not re.fullmatch(r"[A-Za-z0-9_.-]{1,100}", args.stack):
+        # pulumi's tokens.ValidateStackName; an org/project/stack name has no stack file of its own.
+        return _early_error(
+            f"--stack {args.stack!r}: a stack name may only contain alphanumeric, hyphens, underscores, "
+            "or periods (at most 100); give the stack's own name, whose Pulumi.<stack>.yaml is read",
+            args.format, args.output, args.stack)
     if len(args.policy_pack_config) > len(args.policy_pack):
         return _early_error("each --policy-pack-config needs a --policy-pack in the same position",
                             args.format, args.output, args.stack)

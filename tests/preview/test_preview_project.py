@@ -147,3 +147,12 @@ def test_sarif_and_junit_reports_carry_a_stack_file_error(program: Path) -> None
     suites = ET.fromstring(junit.stdout.split("\n", 1)[1])
     assert (suites.get("tests"), suites.get("errors"), suites.get("failures")) == ("1", "1", "0")
     assert suites.find("testsuite/testcase/error").text == expected
+
+
+@pytest.mark.parametrize("stack", ["../dev", "org/dev", "", "d ev"])
+def test_a_stack_name_the_cli_refuses_is_one_error_line(program: Path, stack: str) -> None:
+    assert run_here(*preview_args(program, stack="dev")).returncode == 0
+    result = run_here(*preview_args(program, stack=stack))
+    _assert_clean_error(result, f"error: --stack {stack!r}: a stack name may only contain alphanumeric, "
+                                "hyphens, underscores, or periods")
+    assert result.stderr.count("error:") == 1

@@ -150,6 +150,8 @@ class PackResult:
     stack_resources: int = 0  # resources sent in AnalyzeStack
     seconds: float = 0.0
     config_file: str | None = None  # the --policy-pack-config file, as given
+    warnings: list[str] = field(default_factory=list)  # config entries that configure no policy
+
 
     def count(self, level: str) -> int:
         return sum(1 for d in self.diagnostics if d.enforcement_level == level)
@@ -295,6 +297,27 @@ def _unknown_properties(pack: PackInfo, user_config: dict[str, tuple[str | None,
             errors.append(f"error: validating policy config: {pack.name} {pack.version}  {name}: unknown "
                           f"property {json.dumps(prop)} ({source}); allowed: {allowed}{hint}")
     return errors
+
+
+def config_warnings(pack: PackInfo, user_config: dict[str, tuple[str | None, dict[str, Any]]],
+                    source: str) -> list[str]:
+    """Entries the engine passes on but that configure no policy: a name the pack does not have
+    (with a level, so ``Configure`` accepts it) and properties under ``"all"``, which sets only the
+    level. Both are silent under the CLI; here each gets a warning with what was probably meant."""
+    names = [p.name for p in pack.policies]
+    found = []
+    for name, (_level, props) in sorted(user_config.items()):
+        if name == "all":
+            if props:
+                found.append(f"{source}: \"all\" sets only the enforcement level; its "
+                             f"{', '.join(sorted(props))} configure no policy of {pack.name} (set them "
+                             "under each policy's name)")
+        elif pack.policy(name) is None:
+            close = difflib.get_close_matches(name, names, n=1)
+            hint = f"; did you mean {close[0]}?" if close else ""
+            found.append(f"{source}: {json.dumps(name)} is not a policy of {pack.name} and configures "
+                         f"nothing{hint}")
+    return found
 
 
 def _json_type(value: Any) -> str:
@@ -528,7 +551,9 @@ class PolicyPackProcess:
     def spawn(self) -> None:
         """Launch the pack without waiting, so that it can start while the program runs."""
         if not self.path.is_dir():
-            raise PolicyError(f"policy pack directory {self.display_path} does not exist")
+            what = "is not a directory" if self.path.exists() else "does not exist"
+            raise PolicyError(f"policy pack directory {self.display_path} {what}; allowed: the directory "
+                              "that holds the pack's PulumiPolicy.yaml")
         if not (self.path / "__main__.py").exists():
             raise PolicyError(
                 f"policy pack {self.display_path} has no __main__.py; only Python policy packs run offline"
@@ -899,7 +924,8 @@ def run_policy_pack(run: ProgramRun, pack_dir: str | Path, config_file: str | Pa
         config = reconcile_config(pack, user_config, source)
         pack_process.configure(config, pack.name)
         pack_process.configure_stack()
-        result = PackResult(pack=pack, config=config, config_file=str(config_file) if config_file else None)
+        result = PackResult(pack=pack, config=config, config_file=str(config_file) if config_file else None,
+                            warnings=config_warnings(pack, user_config, source))
         records = _analyzed_records(run)
         by_urn = {r.urn: r for r in records}
         providers = {r.urn: r for r in records if r.type.startswith("pulumi:providers:")}
@@ -937,7 +963,8 @@ def run_policy_pack(run: ProgramRun, pack_dir: str | Path, config_file: str | Pa
 
 __all__ = [
     "Diagnostic", "LEVELS", "NotApplicable", "PackInfo", "PackResult", "PolicyConfig", "PolicyError",
-    "PolicyInfo", "PolicyPackProcess", "analyze_request", "launch_pack", "load_policy_config_file",
+    "PolicyInfo", "PolicyPackProcess", "analyze_request", "config_warnings", "launch_pack",
+    "load_policy_config_file",
     "pack_info_from_proto", "pack_interpreter", "parse_policy_config",
     "reconcile_config",
     "run_policy_pack", "stack_resource",

@@ -23,6 +23,7 @@ import gc
 import json
 import math
 import os
+import re
 import signal
 import sys
 from pathlib import Path
@@ -32,7 +33,15 @@ import pulumi
 
 from .analyzer import PolicyError, launch_pack, run_policy_pack, terminate_live_processes
 from .project import ProjectError, load_project, load_stack_config, set_config_path
-from .render import FORMATS, PreviewReport, make_stable, policy_summary, program_logs, render
+from .render import (
+    FORMATS,
+    PreviewReport,
+    make_stable,
+    policy_summary,
+    program_logs,
+    render,
+    render_early_error,
+)
 from .runner import DEFAULT_PROGRAM_TIMEOUT, ProgramTimeout, run_program
 from .state import StateError, load_state
 
@@ -181,6 +190,8 @@ def _early_error(message: str, fmt: str, output: str | None, stack: str) -> int:
     elif fmt == "json":
         _emit(json.dumps({"version": 1, "stack": stack, "error": message,
                           "summary": {"exit_code": EXIT_ERROR}}, indent=2) + "\n", output)
+    elif (body := render_early_error(message, fmt, stack)) is not None:
+        _emit(body, output)
     return EXIT_ERROR
 
 
@@ -195,6 +206,12 @@ def _stack_names(directory: Path) -> list[str]:
 
 def preview(args: argparse.Namespace) -> int:
     base = Path(args.cwd)
+    if not re.fullmatch(r"[A-Za-z0-9_.-]{1,100}", args.stack):
+        # pulumi's tokens.ValidateStackName; an org/project/stack name has no stack file of its own.
+        return _early_error(
+            f"--stack {args.stack!r}: a stack name may only contain alphanumeric, hyphens, underscores, "
+            "or periods (at most 100); give the stack's own name, whose Pulumi.<stack>.yaml is read",
+            args.format, args.output, args.stack)
     if len(args.policy_pack_config) > len(args.policy_pack):
         return _early_error("each --policy-pack-config needs a --policy-pack in the same position",
                             args.format, args.output, args.stack)
@@ -209,7 +226,8 @@ def preview(args: argparse.Namespace) -> int:
                 f"{project.stack_config_dir} (stacks with a file: {known})"
             )
         stack_config = load_stack_config(project, args.stack, overrides)
-        state = load_state(_under(base, args.state)) if args.state else None
+        state = (load_state(_under(base, args.state), project=project.name, stack=args.stack)
+                 if args.state else None)
     except (ProjectError, StateError) as exc:
         return _early_error(str(exc), args.format, args.output, args.stack)
     except ValueError as exc:  # a file that is not UTF-8, a number too long to convert

@@ -65,6 +65,24 @@ def _construct_int(loader: yaml.SafeLoader, node: yaml.Node) -> int:
 _Yaml12Loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
 
 
+def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
+    """yaml.v3 refuses a key given twice in one mapping; PyYAML silently keeps the last one, so a
+    second ``archiveRetentionDays`` further down a stack file would win unseen."""
+    seen: dict[Any, int] = {}
+    for key_node, _value in node.value:
+        if isinstance(key_node, yaml.ScalarNode):
+            key = key_node.value
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f'mapping key "{key}" already defined at line {seen[key] + 1}',
+                    key_node.start_mark)
+            seen[key] = key_node.start_mark.line
+    return yaml.SafeLoader.construct_mapping(loader, node, deep=deep)
+
+
+_Yaml12Loader.construct_mapping = _construct_mapping  # type: ignore[method-assign]
+
+
 class ProjectError(Exception):
     """A project or stack file that the CLI would refuse; the message is what it would print."""
 
@@ -102,6 +120,25 @@ class StackConfig:
     secret_keys: list[str] = field(default_factory=list)
 
 
+# yaml.v3 refuses a document whose aliases expand it past a few hundred thousand nodes ("document
+# contains excessive aliasing"); without a bound, nine nested aliases of nine items each (9^9 values)
+# hang the preview while the config is turned into text.
+_MAX_EXPANDED_VALUES = 400_000
+
+
+def _expanded_size(value: Any, seen: dict[int, int]) -> int:
+    """How many values ``value`` holds once shared (aliased) lists and mappings are expanded."""
+    if not isinstance(value, (list, dict)):
+        return 1
+    if id(value) in seen:
+        return seen[id(value)]
+    seen[id(value)] = 1  # a recursive alias counts once while it is being measured
+    items = list(value.keys()) + list(value.values()) if isinstance(value, dict) else value
+    total = 1 + sum(_expanded_size(v, seen) for v in items)
+    seen[id(value)] = total
+    return total
+
+
 def _load_yaml(path: Path) -> Any:
     try:
         text = path.read_text(encoding="utf-8")
@@ -110,7 +147,12 @@ def _load_yaml(path: Path) -> Any:
     except OSError as exc:
         raise ProjectError(f"could not read {path}: {exc.strerror}") from None
     try:
-        return yaml.load(text, Loader=_Yaml12Loader)  # noqa: S506 - a SafeLoader subclass
+        data = yaml.load(text, Loader=_Yaml12Loader)  # noqa: S506 - a SafeLoader subclass
+        if _expanded_size(data, {}) > _MAX_EXPANDED_VALUES:
+            raise ProjectError(
+                f"could not parse {path}: document contains excessive aliasing (more than "
+                f"{_MAX_EXPANDED_VALUES:,} values once aliases are expanded)")
+        return data
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
@@ -324,6 +366,8 @@ def parse_config_path(path: str) -> list[str | int]:
             if end == -1:
                 raise ValueError("missing closing bracket in property access")
             if re.fullmatch(r"[0-9]+", inner):
+                if len(inner) > 18:  # past any list's length, and too long for int() to convert
+                    raise ValueError("array index out of range")
                 segments.append(int(inner))
             elif len(inner) >= 2 and inner[0] == inner[-1] == '"' and '"' not in inner[1:-1]:
                 segments.append(inner[1:-1])

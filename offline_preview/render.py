@@ -159,8 +159,10 @@ def make_stable(run: ProgramRun) -> None:
 
 
 def program_logs(report: PreviewReport) -> list[tuple[str, str]]:
-    """What the program logged (``pulumi.log.warn`` and friends), debug messages left out."""
-    return [(level, message) for level, message in report.run.logs if level != "debug"]
+    """What the program logged (``pulumi.log.warn`` and friends), debug messages left out, then the
+    warnings about policy-pack config entries that configure no policy."""
+    logs = [(level, message) for level, message in report.run.logs if level != "debug"]
+    return logs + [("warning", w) for p in report.packs for w in p.warnings]
 
 
 def stack_config_keys(report: PreviewReport, d: Diagnostic) -> list[tuple[str, str]]:
@@ -199,10 +201,13 @@ def profiles_enforced(report: PreviewReport) -> list[tuple[str, list[str]]]:
     sources: dict[str, list[str]] = {}
     for p in report.packs:
         where = f"pack config {p.config_file}" if p.config_file else f"{p.pack.name} defaults"
-        for cfg in p.config.values():
-            if cfg.enforcement_level == "disabled":
+        for policy_name, cfg in p.config.items():
+            # "all" and names the pack does not have are passed on but configure no policy: their
+            # properties are enforced nowhere, so they are no source of a profile.
+            if cfg.enforcement_level == "disabled" or p.pack.policy(policy_name) is None:
                 continue
-            for name in cfg.properties.get("profiles") or []:
+            chosen = cfg.properties.get("profiles")
+            for name in chosen if isinstance(chosen, list) else []:
                 if isinstance(name, str) and where not in sources.setdefault(name, []):
                     sources[name].append(where)
     key = f"{report.run.project.name}:complianceProfiles"
@@ -803,6 +808,32 @@ def render_junit(report: PreviewReport) -> str:
         element.set("time", f"{seconds:.3f}")
     ET.indent(suites)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"
+
+
+def render_early_error(message: str, fmt: str, stack: str) -> str | None:
+    """The report body for an error before the program ran (bad flag, stack file, state file), so
+    that a SARIF upload or a JUnit reporter reads what went wrong instead of an empty file."""
+    if fmt == "sarif":
+        run = {
+            "tool": {"driver": {"name": "offline_preview", "version": __version__,
+                                "informationUri": "https://www.pulumi.com/docs/iac/using-pulumi/crossguard/",
+                                "rules": []}},
+            "automationDetails": {"id": f"offline-preview/{stack}/"},
+            "results": [],
+            "invocations": [{"executionSuccessful": False, "exitCode": 2, "toolExecutionNotifications": [
+                {"level": "error", "message": {"text": message}}]}],
+        }
+        return json.dumps({"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]},
+                          indent=2, ensure_ascii=False) + "\n"
+    if fmt == "junit":
+        counts = {"tests": "1", "failures": "0", "errors": "1", "skipped": "0", "time": "0.000"}
+        suites = ET.Element("testsuites", name="offline-preview", **counts)
+        suite = ET.SubElement(suites, "testsuite", name=stack, **counts)
+        case = ET.SubElement(suite, "testcase", classname=stack, name="preview", time="0")
+        ET.SubElement(case, "error", message="preview error", type="error").text = message
+        ET.indent(suites)
+        return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"
+    return None
 
 
 RENDERERS = {

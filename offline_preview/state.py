@@ -64,18 +64,27 @@ class StackState:
         return self.resources.get(urn)
 
 
-def load_state(path: str | Path) -> StackState:
-    """Parse ``pulumi stack export`` output (``{"version": 3, "deployment": {"resources": [...]}}``)."""
+def load_state(path: str | Path, *, project: str | None = None, stack: str | None = None) -> StackState:
+    """Parse ``pulumi stack export`` output (``{"version": 3, "deployment": {"resources": [...]}}``).
+
+    With ``project`` and ``stack``, every URN must belong to that stack (``urn:pulumi:<stack>::
+    <project>::...``): the engine only ever compares a program with its own stack's state, so an
+    export of another stack is refused rather than planned as a delete of everything it holds."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise StateError(f"cannot read --state {path}: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise StateError(f"--state {path}: byte {exc.start} is not UTF-8; `pulumi stack export` "
+                         "writes UTF-8 JSON") from None
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
         raise StateError(
             f"--state {path} is not JSON (line {exc.lineno}, column {exc.colno}): {exc.msg}") from None
+    except ValueError as exc:  # an integer too long to convert
+        raise StateError(f"--state {path} is not a usable stack export: {exc}") from None
     if not isinstance(doc, dict) or not isinstance(doc.get("deployment"), dict):
         raise StateError(
             f"--state {path} is not a stack export: expected an object with \"version\" and "
@@ -90,6 +99,15 @@ def load_state(path: str | Path) -> StackState:
     for i, res in enumerate(resources):
         if not isinstance(res, dict) or not all(isinstance(res.get(k), str) for k in ("urn", "type")):
             raise StateError(f"--state {path}: resource #{i} has no \"urn\" and \"type\"")
+        for key in ("inputs", "outputs"):
+            if res.get(key) is not None and not isinstance(res[key], dict):
+                raise StateError(f"--state {path}: resource #{i} ({res['urn']}): \"{key}\" is "
+                                 f"{type(res[key]).__name__}; allowed: an object")
+        if project is not None and stack is not None and not res["urn"].startswith(
+                f"urn:pulumi:{stack}::{project}::"):
+            raise StateError(f"--state {path}: resource #{i} ({res['urn']}) is not in stack "
+                             f"'{stack}' of project '{project}'; allowed: an export of that stack "
+                             f"(`pulumi stack export --stack {stack}`)")
         if res.get("delete") or res.get("pendingReplacement"):
             continue  # left over from an interrupted replacement; the engine deletes it separately
         state.resources[res["urn"]] = StoredResource(

@@ -52,8 +52,8 @@ def run(query: CatalogQuery, params: dict[str, str], *, workgroup: str, database
         progress: Callable[[str], None] | None = None,
         client: Any = None) -> tuple[list[str], list[tuple], dict]:
     """Columns, rows and the execution's statistics."""
-    athena = client or boto3.client("athena", region_name=region)
     try:
+        athena = client or boto3.client("athena", region_name=region)
         started = athena.start_query_execution(
             QueryString=query.sql,
             QueryExecutionContext={"Database": database},
@@ -103,6 +103,8 @@ def run(query: CatalogQuery, params: dict[str, str], *, workgroup: str, database
                 cells = [d.get("VarCharValue") for d in row["Data"]]
                 rows.append(tuple(_convert(v, t) for v, t in zip(cells, types, strict=False)))
         return columns, rows, execution.get("Statistics", {})
+    except botocore.exceptions.NoRegionError as exc:
+        raise AthenaError(f"{exc} (give --aws-region REGION or set AWS_REGION)") from exc
     except botocore.exceptions.BotoCoreError as exc:
         raise AthenaError(str(exc)) from exc
     except botocore.exceptions.ClientError as exc:

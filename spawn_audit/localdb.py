@@ -42,6 +42,8 @@ _ORG = re.compile(r"^o-[a-z0-9]{10,32}$")
 _REGION = re.compile(r"^[a-z]{2}(?:-[a-z]+)+-\d+$")
 _LOG_FILE = re.compile(r"\.json(?:\.gz)?$")
 CACHE_VERSION = "1"
+GZIP_MAGIC = b"\x1f\x8b"
+GZIP_MINIMUM_SIZE = 18  # header + trailer
 
 
 class ArchiveError(Exception):
@@ -126,6 +128,14 @@ def uncompressed_size(path: Path) -> int:
     if path.suffix != ".gz":
         return path.stat().st_size
     with path.open("rb") as fh:
+        head = fh.read(2)
+        size = fh.seek(0, os.SEEK_END)
+        # RFC 1952: a member starts with the magic bytes 1f 8b and has at least a 10-byte header and
+        # an 8-byte trailer; anything else (an empty or truncated download, a plain-text file) would
+        # otherwise fail with an OS error or an engine message far from the file's name.
+        if head != GZIP_MAGIC or size < GZIP_MINIMUM_SIZE:
+            raise ArchiveError(f"{path} is not a gzip file ({size} bytes); CloudTrail log files ending "
+                               f"in .gz are gzip-compressed")
         fh.seek(-4, os.SEEK_END)
         return struct.unpack("<I", fh.read(4))[0]
 

@@ -141,6 +141,12 @@ def run(args: argparse.Namespace) -> int:
                              f"(JSON lines)")
         if args.app_log is not None and not args.app_log.is_file():
             raise UsageError(f"--app-log {str(args.app_log)!r} is not a file")
+        if args.cache_dir is not None:
+            try:
+                args.cache_dir.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise UsageError(f"--cache-dir {str(args.cache_dir)!r} is not a directory and cannot be "
+                                 f"created: {exc.strerror}") from None
         try:
             columns, rows, stats = localdb.run(query, params, args.logs, start, end, cache_dir=args.cache_dir,
                                                app_log=args.app_log, progress=progress)

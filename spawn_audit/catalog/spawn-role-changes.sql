@@ -1,5 +1,5 @@
 -- name: spawn-role-changes
--- description: Changes to IAM roles named spawn-* (the spawn-iam-role-change alarm's events). IAM is global: its events are written under us-east-1.
+-- description: Changes to IAM roles named spawn-*: the spawn-iam-role-change alarm's six events plus the other role-changing IAM calls (DeleteRole, UpdateRole, UpdateRoleDescription, permissions boundary and tag changes). IAM is global: its events are written under us-east-1.
 -- parameters: start, end, account, region
 SELECT
   eventtime,
@@ -15,7 +15,9 @@ WHERE day BETWEEN ? AND ?
   AND eventsource = 'iam.amazonaws.com'
   AND eventname IN (
     'CreateRole', 'PutRolePolicy', 'AttachRolePolicy',
-    'DeleteRolePolicy', 'DetachRolePolicy', 'UpdateAssumeRolePolicy'
+    'DeleteRolePolicy', 'DetachRolePolicy', 'UpdateAssumeRolePolicy',
+    'DeleteRole', 'UpdateRole', 'UpdateRoleDescription',
+    'PutRolePermissionsBoundary', 'DeleteRolePermissionsBoundary', 'TagRole', 'UntagRole'
   )
   AND json_extract_scalar(requestparameters, '$.roleName') LIKE 'spawn-%'
 ORDER BY eventtime, eventid

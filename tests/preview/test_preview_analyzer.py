@@ -190,6 +190,13 @@ def test_missing_pack_directory(compliant_run, tmp_path) -> None:
         run_policy_pack(compliant_run, tmp_path / "nope")
 
 
+def test_a_file_given_as_the_pack_directory(compliant_run, tmp_path) -> None:
+    (tmp_path / "README.md").write_text("not a pack\n")
+    with pytest.raises(PolicyError, match=r"README\.md is not a directory; allowed: the directory that "
+                                          r"holds the pack's PulumiPolicy\.yaml"):
+        run_policy_pack(compliant_run, tmp_path / "README.md")
+
+
 def test_pack_environment_matches_the_cli(compliant_run, tmp_path) -> None:
     pack = tmp_path / "envcheck"
     pack.mkdir()

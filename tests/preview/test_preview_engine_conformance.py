@@ -154,6 +154,40 @@ def test_a_file_that_is_not_a_stack_export_is_refused(tmp_path, text, expected) 
     assert expected in str(err.value)
 
 
+@pytest.mark.parametrize(("raw", "expected"), [
+    (b"\xff{}", "byte 0 is not UTF-8"),
+    (b'{"version": 3, "deployment": {"resources": [{"urn": "u", "type": "t", "inputs": 5}]}}',
+     '"inputs" is int; allowed: an object'),
+    (b'{"version": 3, "deployment": {"resources": [{"urn": "u", "type": "t", "outputs": "x"}]}}',
+     '"outputs" is str; allowed: an object'),
+    (b'{"version": 3, "deployment": {"resources": [], "n": ' + b"9" * 5000 + b"}}",
+     "is not a usable stack export"),
+])
+def test_a_malformed_export_is_one_error_line_through_the_command_line(tmp_path, raw, expected) -> None:
+    path = tmp_path / "state.json"
+    path.write_bytes(raw)
+    result = run_cli(*preview_args(PROGRAM, "--state", str(path), pack_dir=None))
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stderr.count("error:") == 1 and expected in result.stderr
+    assert f"--state {path}" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_an_export_of_another_stack_is_refused(tmp_path) -> None:
+    deployed = run_program(PROGRAM, "dev", preview=False)
+    doc = _export(deployed)
+    path = tmp_path / "state.json"
+    path.write_text(json.dumps(doc))
+    assert run_cli(*preview_args(PROGRAM, "--state", str(path), pack_dir=None)).returncode == 0
+    # One change: the export was taken from stack "prod" of the same project.
+    for res in doc["deployment"]["resources"]:
+        res["urn"] = res["urn"].replace("urn:pulumi:dev::", "urn:pulumi:prod::", 1)
+    path.write_text(json.dumps(doc))
+    result = run_cli(*preview_args(PROGRAM, "--state", str(path), pack_dir=None))
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stderr.count("error:") == 1 and "Traceback" not in result.stderr
+    assert "is not in stack 'dev' of project 'fixture-audit'" in result.stderr
+
+
 def test_state_through_the_command_line(tmp_path) -> None:
     deployed = run_program(PROGRAM, "dev", preview=False)
     path = tmp_path / "state.json"
@@ -491,6 +525,7 @@ def test_config_path_types_values_like_the_cli(item, value) -> None:
 @pytest.mark.parametrize(("items", "message"), [
     (["alarmEmails[*]=x"], "[*] is not supported here"),
     (["alarmEmails[1]=x"], "array index out of range"),
+    (["alarmEmails[" + "9" * 5000 + "]=x"], "array index out of range"),
     (["alarmEmails[0]=x", "alarmEmails.sub=y"], 'a map was expected for key "sub"'),
     (["[0]=x"], "first path segment of config key must be a string"),
     (["alarmEmails[0=x"], "missing closing bracket"),

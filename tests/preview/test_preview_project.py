@@ -98,3 +98,61 @@ def test_project_defaults_and_namespaces(program: Path) -> None:
 def test_project_error_is_raised_not_printed(tmp_path: Path) -> None:
     with pytest.raises(ProjectError, match="no Pulumi.yaml"):
         load_project(tmp_path)
+
+
+def test_a_key_given_twice_is_refused_like_the_cli(program: Path) -> None:
+    stack = program / "Pulumi.dev.yaml"
+    stack.write_text("config:\n  fixture-audit:retentionDays: 400\n")
+    assert run_here(*preview_args(program)).returncode == 0
+    # One change: the same key again further down (yaml.v3 refuses it; PyYAML kept the last).
+    stack.write_text("config:\n  fixture-audit:retentionDays: 400\n  fixture-audit:retentionDays: 1\n")
+    result = run_here(*preview_args(program))
+    _assert_clean_error(
+        result, 'Pulumi.dev.yaml (line 3, column 3): mapping key "fixture-audit:retentionDays" '
+                "already defined at line 2")
+    assert result.stderr.count("error:") == 1
+
+
+def _aliased(depth: int) -> str:
+    """A value of nine aliases of the level above, ``depth`` levels deep: 9**depth leaves."""
+    lines = ["  fixture-audit:nested:", "    l0: &l0 [x, x, x, x, x, x, x, x, x]"]
+    lines += [f"    l{i}: &l{i} [{', '.join([f'*l{i - 1}'] * 9)}]" for i in range(1, depth)]
+    return "config:\n  fixture-audit:retentionDays: 400\n" + "\n".join(lines) + "\n"
+
+
+def test_excessive_aliasing_is_refused_not_expanded(program: Path) -> None:
+    stack = program / "Pulumi.dev.yaml"
+    stack.write_text(_aliased(3))  # 729 values: fine
+    assert run_here(*preview_args(program)).returncode == 0
+    stack.write_text(_aliased(9))  # one change: 387,420,489 values once expanded
+    result = run_here(*preview_args(program))
+    _assert_clean_error(result, "Pulumi.dev.yaml: document contains excessive aliasing")
+    assert result.stderr.count("error:") == 1
+
+
+def test_sarif_and_junit_reports_carry_a_stack_file_error(program: Path) -> None:
+    """A SARIF upload or a JUnit reporter gets a document naming the error, not an empty file."""
+    import json
+    import xml.etree.ElementTree as ET
+
+    (program / "Pulumi.dev.yaml").write_text("config:\n  fixture-audit:protectBucket: sometimes\n")
+    expected = "Stack 'dev' with configuration key 'protectBucket' must be of type 'boolean'"
+    sarif = run_here(*preview_args(program, "--format", "sarif"))
+    assert sarif.returncode == 2 and sarif.stderr.count("error:") == 1
+    invocation = json.loads(sarif.stdout)["runs"][0]["invocations"][0]
+    assert invocation["executionSuccessful"] is False and invocation["exitCode"] == 2
+    assert invocation["toolExecutionNotifications"] == [{"level": "error", "message": {"text": expected}}]
+    junit = run_here(*preview_args(program, "--format", "junit"))
+    assert junit.returncode == 2 and junit.stderr.count("error:") == 1
+    suites = ET.fromstring(junit.stdout.split("\n", 1)[1])
+    assert (suites.get("tests"), suites.get("errors"), suites.get("failures")) == ("1", "1", "0")
+    assert suites.find("testsuite/testcase/error").text == expected
+
+
+@pytest.mark.parametrize("stack", ["../dev", "org/dev", "", "d ev"])
+def test_a_stack_name_the_cli_refuses_is_one_error_line(program: Path, stack: str) -> None:
+    assert run_here(*preview_args(program, stack="dev")).returncode == 0
+    result = run_here(*preview_args(program, stack=stack))
+    _assert_clean_error(result, f"error: --stack {stack!r}: a stack name may only contain alphanumeric, "
+                                "hyphens, underscores, or periods")
+    assert result.stderr.count("error:") == 1

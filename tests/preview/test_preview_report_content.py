@@ -112,3 +112,50 @@ def test_profiles_name_both_sources() -> None:
     assert profiles_enforced(report) == [
         ("hipaa", ["pack config policy/config/hipaa.json",
                    "stack config spawn-audit:complianceProfiles (Pulumi.prod.yaml)"])]
+
+
+def test_profiles_under_all_are_no_source(tmp_path) -> None:
+    """``"all"`` sets only levels (the engine's applyConfig; the SDK ignores its properties), so
+    profiles written under it are enforced by no policy and must not be reported as enforced."""
+    from offline_preview.render import profiles_enforced
+
+    config = json.loads((ROOT / "policy/config/hipaa.json").read_text())
+    config["all"] = {"enforcementLevel": "mandatory", "profiles": ["soc2", "hipa"]}
+    path = tmp_path / "hipaa-plus-all.json"
+    path.write_text(json.dumps(config))
+    run = run_program(ROOT, "prod", preview=True)
+    report = PreviewReport(run=run, repo_root=ROOT, durations=False)
+    result = run_policy_pack(run, ROOT / "policy", path)
+    result.config_file = "policy/config/hipaa.json"
+    report.packs.append(result)
+    assert "all" in result.config  # passed on to Configure, as the engine does
+    assert profiles_enforced(report) == [
+        ("hipaa", ["pack config policy/config/hipaa.json",
+                   "stack config spawn-audit:complianceProfiles (Pulumi.prod.yaml)"])]
+
+
+def test_config_entries_that_configure_no_policy_are_warned_in_every_format(tmp_path) -> None:
+    """The engine passes on a misspelled policy name that carries a level, and properties under
+    "all"; neither configures anything. Each gets a warning with what was probably meant."""
+    config = json.loads((ROOT / "policy/config/sandbox.json").read_text())
+    path = tmp_path / "sandbox.json"
+    path.write_text(json.dumps(config))
+    run = run_program(ROOT, "dev", preview=True)
+    make_stable(run)
+    baseline = run_policy_pack(run, ROOT / "policy", path)
+    assert baseline.warnings == []
+    config["aws-s3-bucket-lifecyle-retention"] = {"enforcementLevel": "mandatory", "minRetentionDays": 3000}
+    config["all"] = {"enforcementLevel": "advisory", "profiles": ["hipaa"]}
+    path.write_text(json.dumps(config))
+    result = run_policy_pack(run, ROOT / "policy", path)
+    assert result.warnings == [
+        f'{path}: "all" sets only the enforcement level; its profiles configure no policy of '
+        "spawn-audit-compliance (set them under each policy's name)",
+        f'{path}: "aws-s3-bucket-lifecyle-retention" is not a policy of spawn-audit-compliance and '
+        "configures nothing; did you mean aws-s3-bucket-lifecycle-retention?",
+    ]
+    report = PreviewReport(run=run, repo_root=ROOT, durations=False)
+    report.packs.append(result)
+    for fmt in FORMATS:
+        rendered = render(report, fmt)
+        assert "did you mean aws-s3-bucket-lifecycle-retention?" in rendered, fmt

@@ -27,8 +27,14 @@ USERS = tuple(f"arn:aws:iam::123456789012:user/{n}" for n in ("alice", "bob", "c
     "arn:aws:sts::123456789012:assumed-role/spawn-launcher/session-1",
 )
 INSTANCE_TYPES = ("c7i.xlarge", "m7i.large", "g5.2xlarge", "t3.micro")
+# Every IAM API that changes a role and names it in requestParameters.roleName (IAM API Reference:
+# the role actions). The spawn-iam-role-change alarm watches the first six; a role change query
+# must also see a spawn role deleted, its boundary or tags changed, or its settings updated.
 SPAWN_ROLE_EVENTS = ("CreateRole", "PutRolePolicy", "AttachRolePolicy", "DeleteRolePolicy",
                      "DetachRolePolicy", "UpdateAssumeRolePolicy")
+ROLE_CHANGE_EVENTS = SPAWN_ROLE_EVENTS + (
+    "DeleteRole", "UpdateRole", "UpdateRoleDescription", "PutRolePermissionsBoundary",
+    "DeleteRolePermissionsBoundary", "TagRole", "UntagRole")
 
 # Where spawn:managed sits in a RunInstances request; only the first four carry the tag as a key.
 TAG_LAYOUTS = ("first", "last", "second-spec", "only", "none", "no-specs", "as-value", "other-case")
@@ -122,7 +128,7 @@ def _other(rng: random.Random, day: dt.date, region: str, account: str) -> dict:
     elif kind == "iam":
         # IAM is global: CloudTrail writes its events under us-east-1.
         e = _base(rng, day, "us-east-1", account, "iam.amazonaws.com",
-                  rng.choice(SPAWN_ROLE_EVENTS + ("CreateUser", "GetRole")), rng.choice(USERS))
+                  rng.choice(ROLE_CHANGE_EVENTS + ("CreateUser", "GetRole")), rng.choice(USERS))
         role = rng.choice(("spawn-worker", "spawn-orchestrator", "admin-role", "my-spawn-role"))
         e["requestParameters"] = {"roleName": role, "policyName": "inline"}
     elif kind == "console":

@@ -168,3 +168,14 @@ def test_failed_execution_is_an_error(monkeypatch, capsys):
     assert code == 2
     assert capsys.readouterr().err == ("error: athena: query q-1 FAILED: Query exhausted resources: bytes "
                                        "scanned limit exceeded\n")
+
+
+def test_no_region_is_one_error_line(monkeypatch, tmp_path, capsys):
+    for name in ("AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
+    code = main(["query", "launches-by-user", "--athena", "--workgroup", WORKGROUP, "--database", DATABASE])
+    assert code == 2
+    assert capsys.readouterr().err == ("error: athena: You must specify a region. (give --aws-region REGION "
+                                       "or set AWS_REGION)\n")

@@ -89,7 +89,8 @@ def expected(name: str, archive: ca.Archive, **where) -> list[tuple]:
     if name == "spawn-role-changes":
         return _by_time([(e["eventTime"], _arn(e), e["eventName"], e["requestParameters"]["roleName"],
                           e.get("errorCode"), e["eventID"]) for e in events
-                         if e["eventSource"] == "iam.amazonaws.com" and e["eventName"] in ca.SPAWN_ROLE_EVENTS
+                         if e["eventSource"] == "iam.amazonaws.com"
+                         and e["eventName"] in ca.ROLE_CHANGE_EVENTS
                          and e["requestParameters"]["roleName"].startswith("spawn-")])
     if name == "console-signins-without-mfa":
         return _by_time([(e["eventTime"], _arn(e), e["sourceIPAddress"], e["awsRegion"], e["eventID"])
@@ -154,12 +155,22 @@ def test_every_query_filters_on_the_partition_columns(name):
     assert QUERIES[name].parameters[:4] == ("start", "end", "account", "region")
 
 
-def test_role_changes_cover_the_alarms_events():
+def test_role_changes_cover_the_alarms_events_and_every_role_change():
     from audit_policies import monitoring
 
     sql = QUERIES["spawn-role-changes"].sql
     assert all(f"'{event}'" in sql for event in monitoring.SPAWN_ROLE_EVENTS)
     assert set(ca.SPAWN_ROLE_EVENTS) == set(monitoring.SPAWN_ROLE_EVENTS)
+    assert all(f"'{event}'" in sql for event in ca.ROLE_CHANGE_EVENTS)
+
+
+def test_role_changes_include_a_deleted_spawn_role(archive, cache):
+    deleted = [e for _, e in archive.events if e["eventName"] == "DeleteRole"
+               and e["requestParameters"]["roleName"].startswith("spawn-")]
+    assert deleted
+    _, rows, _ = localdb.run(QUERIES["spawn-role-changes"], dict(catalog.COMMON_DEFAULTS), archive.root,
+                             None, None, cache_dir=cache)
+    assert {r[-1] for r in rows if r[2] == "DeleteRole"} == {e["eventID"] for e in deleted}
 
 
 def test_the_archive_exercises_what_the_reader_must_get_right(archive):
@@ -318,3 +329,24 @@ def test_queries_lists_the_catalog(capsys):
     assert all(q["parameters"][:4] == ["start", "end", "account", "region"] for q in listing)
     assert main(["queries", "untagged-launches", "--dialect", "duckdb"]) == 0
     assert "->>" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("content", [b"", b"\x1f\x8b", b"not gzip at all\n"],
+                         ids=["empty", "truncated", "text"])
+def test_cli_log_file_that_is_not_gzip(tmp_path, capsys, content):
+    day = ca.day_dir(tmp_path, ca.ACCOUNTS[0], "us-east-1", ca.DAYS[0])
+    day.mkdir(parents=True)
+    bad = day / f"{ca.ACCOUNTS[0]}_CloudTrail_us-east-1_20260126T0000Z_bad.json.gz"
+    bad.write_bytes(content)
+    assert main(["query", "launches-by-user", "--logs", str(tmp_path)]) == 2
+    assert capsys.readouterr().err == (f"error: --logs: {bad} is not a gzip file ({len(content)} bytes); "
+                                       "CloudTrail log files ending in .gz are gzip-compressed\n")
+
+
+def test_cli_cache_dir_that_is_a_file(archive, tmp_path, capsys):
+    not_a_dir = tmp_path / "cache"
+    not_a_dir.write_text("")
+    argv = ["query", "launches-by-user", "--logs", str(archive.root), "--cache-dir", str(not_a_dir)]
+    assert main(argv) == 2
+    assert capsys.readouterr().err == (f"error: --cache-dir {str(not_a_dir)!r} is not a directory and cannot "
+                                       "be created: File exists\n")

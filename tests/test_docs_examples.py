@@ -1,7 +1,7 @@
 """The docs' examples do what the docs say: each is extracted from the page and run.
 
 - every ``python -m offline_preview preview`` and ``pulumi preview`` command in a ``sh`` block of
-  ``docs/`` runs offline with exit 0 (the real stacks are compliant);
+  ``docs/`` runs offline with exit 0 (the real stacks are compliant), the real pack served in-process;
 - the error shown in ``docs/configuration.md`` is the program's message, word for word;
 - the ``--policy-pack-config`` example of ``docs/policy-pack.md`` ("HIPAA plus a ten-year archive and KMS
   everywhere") passes the HIPAA prod stack with a ten-year archive, and fails it, on the KMS policies
@@ -16,8 +16,8 @@ import shlex
 from pathlib import Path
 
 import pytest
+from pack_in_process import InProcessPack, run_cli_in_process
 
-from offline_preview import cli
 from offline_preview.analyzer import run_policy_pack
 from offline_preview.runner import run_program
 
@@ -48,10 +48,12 @@ def test_the_docs_have_preview_commands() -> None:
 
 
 @pytest.mark.parametrize("args", COMMANDS, ids=[" ".join(a[1:]) for a in COMMANDS])
-def test_documented_preview_command_passes(args: tuple[str, ...], capsys, monkeypatch) -> None:
+def test_documented_preview_command_passes(args: tuple[str, ...], monkeypatch) -> None:
+    # The command's own main with the real pack served in-process: the documented command's outcome is
+    # tested here, the launch of its processes by the preview CLI tests.
     monkeypatch.chdir(ROOT)
-    code = cli.main([*args, "--format", "json"])
-    out = capsys.readouterr().out
+    result = run_cli_in_process(*args, "--format", "json")
+    code, out = result.returncode, result.stdout
     assert code == 0, out
     assert json.loads(out)["summary"]["mandatory"] == 0
 
@@ -77,7 +79,10 @@ def _pack_example(tmp_path: Path) -> Path:
 def _mandatory(tmp_path: Path, overrides: dict) -> list[str]:
     run = run_program(ROOT, "prod", overrides=overrides)
     assert run.error is None, run.error_traceback
-    result = run_policy_pack(run, ROOT / "policy", _pack_example(tmp_path))
+    pack = InProcessPack(ROOT / "policy", project=run.project.name, stack=run.stack,
+                         config=dict(run.config.values), secret_keys=list(run.config.secret_keys),
+                         dry_run=run.preview)
+    result = run_policy_pack(run, ROOT / "policy", _pack_example(tmp_path), process=pack)
     return sorted({d.policy for d in result.diagnostics if d.enforcement_level == "mandatory"})
 
 

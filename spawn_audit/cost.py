@@ -387,9 +387,9 @@ def estimate(s: Any, *, management_events: int | None = None, data_events: int |
     if athena_tb:
         services["Athena"] = [Line("data scanned by queries", athena_tb, "TB",
                                    athena_tb * price(prices, "athena.scanned"))]
-    notes.append("Athena: the stack's settings have no analytics switch yet; pass --athena-tb N (TB scanned "
-                 "per month) to include queries" if not hasattr(s, "analytics") else
-                 "Athena: priced from --athena-tb")
+    # What the analytics workgroup scans depends on who queries how often, not on the stack's config.
+    notes.append("Athena: priced from --athena-tb (TB scanned per month)" if athena_tb else
+                 "Athena: not priced; pass --athena-tb N (TB scanned per month) to include queries")
 
     return Estimate(
         stack=s.stack,

@@ -385,6 +385,9 @@ SPAWN_MANAGED_LAUNCH_PATTERN = (
 SPAWN_LAUNCHES_METRIC_NAME = "SpawnLaunches"
 SPAWN_MANAGED_LAUNCHES_METRIC_NAME = "SpawnManagedLaunches"
 
+# Every IAM call that changes a role and names it in requestParameters.roleName (IAM API Reference,
+# "Actions defined by AWS Identity and Access Management", role actions): deleting a spawn role, or
+# changing its boundary, tags or settings, is as much a change as attaching a policy to it.
 SPAWN_ROLE_EVENTS = (
     "CreateRole",
     "PutRolePolicy",
@@ -392,6 +395,13 @@ SPAWN_ROLE_EVENTS = (
     "DeleteRolePolicy",
     "DetachRolePolicy",
     "UpdateAssumeRolePolicy",
+    "DeleteRole",
+    "UpdateRole",
+    "UpdateRoleDescription",
+    "PutRolePermissionsBoundary",
+    "DeleteRolePermissionsBoundary",
+    "TagRole",
+    "UntagRole",
 )
 
 SPAWN_CONTROLS: tuple[MonitoringControl, ...] = (

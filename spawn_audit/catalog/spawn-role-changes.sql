@@ -1,5 +1,5 @@
 -- name: spawn-role-changes
--- description: Changes to IAM roles named spawn-*: the spawn-iam-role-change alarm's six events plus the other role-changing IAM calls (DeleteRole, UpdateRole, UpdateRoleDescription, permissions boundary and tag changes). IAM is global: its events are written under us-east-1.
+-- description: Changes to IAM roles named spawn-*: every role-changing IAM call the spawn-iam-role-change alarm watches (create, delete, update, inline and attached policies, trust policy, permissions boundary, tags). IAM is global: its events are written under us-east-1.
 -- parameters: start, end, account, region
 SELECT
   eventtime,

@@ -5,6 +5,8 @@ import gc
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 for path in (ROOT, ROOT / "policy"):
     if str(path) not in sys.path:
@@ -26,3 +28,15 @@ def pytest_collection_finish(session) -> None:
     gc.collect()
     gc.freeze()
     gc.set_threshold(50_000, 50, 100)
+
+
+@pytest.fixture(scope="module")
+def moto_endpoint():
+    """A local AWS API stand-in (moto's server) on 127.0.0.1, one per test module; its URL."""
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()

@@ -18,7 +18,6 @@ import boto3
 import cloudtrail_archive as ca
 import pytest
 from botocore.stub import Stubber
-from moto.server import ThreadedMotoServer
 
 from spawn_audit import athena, catalog
 from spawn_audit.__main__ import main
@@ -26,15 +25,6 @@ from spawn_audit.__main__ import main
 REGION = "us-east-1"
 WORKGROUP = "spawn-audit"
 DATABASE = "spawn_audit"
-
-
-@pytest.fixture(scope="module")
-def moto_endpoint():
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
 
 
 @pytest.fixture

@@ -92,16 +92,26 @@ def _advanced_selector_problems(selector: Any) -> list[str] | Unknown:
     return problems
 
 
-def _selector_problems(selector: Any) -> list[str] | Unknown:
+def _basic_fields(selector: Any) -> tuple[Any, bool | None, Any] | Unknown:
+    """A basic event selector's readWriteType, includeManagementEvents and excluded sources, or the
+    first of them (or the selector itself) that is unknown during preview."""
     if is_unknown(selector):
         return selector
-    problems: list[str] = []
     rw = get(selector, "readWriteType")
     include = as_bool(get(selector, "includeManagementEvents"))
     excluded = get(selector, "excludeManagementEventSources")
     for value in (rw, include, excluded):
         if is_unknown(value):
             return value
+    return rw, include, excluded
+
+
+def _selector_problems(selector: Any) -> list[str] | Unknown:
+    fields = _basic_fields(selector)
+    if is_unknown(fields):
+        return fields
+    rw, include, excluded = fields
+    problems: list[str] = []
     if include is False:
         problems.append("set includeManagementEvents to true")
     if rw not in (None, "All"):
@@ -277,14 +287,10 @@ def _advanced_scope(selector: Any) -> Scope | None | Unknown:
 
 
 def _basic_scope(selector: Any) -> Scope | None | Unknown:
-    if is_unknown(selector):
-        return selector
-    rw = get(selector, "readWriteType")
-    include = as_bool(get(selector, "includeManagementEvents"))
-    excluded = get(selector, "excludeManagementEventSources")
-    for value in (rw, include, excluded):
-        if is_unknown(value):
-            return value
+    fields = _basic_fields(selector)
+    if is_unknown(fields):
+        return fields
+    rw, include, excluded = fields
     if include is False:
         return None
     rw = rw or "All"

@@ -22,6 +22,7 @@ Sources (each figure is cited where it is defined):
 from __future__ import annotations
 
 import bisect
+from collections.abc import Callable
 from dataclasses import dataclass
 
 PROFILE_NAMES: tuple[str, ...] = ("hipaa", "pci-dss", "soc2")
@@ -75,7 +76,6 @@ class Profile:
     # deny, so that an IAM policy granting s3:GetObject elsewhere in the account cannot read them.
     auditor_only_reads: bool
     monitoring_alarms: bool
-    clauses: tuple[str, ...]
 
 
 def _soc2_days(audit_period_days: int) -> int:
@@ -98,8 +98,6 @@ PROFILES: dict[str, Profile] = {
         restricted_read_access=True,  # 45 CFR 164.312(a)(1) access control
         auditor_only_reads=False,  # 164.312(a)(1) asks for access control, not a named-reader list
         monitoring_alarms=False,  # 164.308(a)(1)(ii)(D) asks for review, not automated alarms
-        clauses=("45 CFR 164.312(b)", "45 CFR 164.312(c)(1)", "45 CFR 164.312(a)(2)(iv)",
-                 "45 CFR 164.316(b)(2)(i)"),
     ),
     "pci-dss": Profile(
         name="pci-dss",
@@ -112,12 +110,10 @@ PROFILES: dict[str, Profile] = {
         kms_encryption=False,
         tls_only=True,  # req. 10.3 / 4.2.1: strong cryptography in transit
         public_access_blocked=True,  # req. 10.3.1: read access limited to a job-related need
-        access_logging=True,  # req. 10.2.1: access to audit logs is itself logged
+        access_logging=True,  # req. 10.2.1.3: all access to audit logs is itself logged
         restricted_read_access=True,  # req. 10.3.1
         auditor_only_reads=True,  # req. 10.3.1: read access limited to those with a job-related need
         monitoring_alarms=False,  # req. 10.4.1.1 automated review: covered by soc2's alarms when chosen
-        clauses=("PCI DSS 10.2.1", "PCI DSS 10.3.1", "PCI DSS 10.3.2", "PCI DSS 10.3.4",
-                 "PCI DSS 10.5.1"),
     ),
     "soc2": Profile(
         name="soc2",
@@ -134,7 +130,6 @@ PROFILES: dict[str, Profile] = {
         restricted_read_access=True,  # CC6.1, CC6.3
         auditor_only_reads=False,
         monitoring_alarms=True,  # CC7.2 / CC7.3: automated monitoring and evaluation of events
-        clauses=("SOC 2 CC6.1", "SOC 2 CC7.2", "SOC 2 CC7.3"),
     ),
 }
 
@@ -164,7 +159,6 @@ class Requirements:
     restricted_read_access: bool
     auditor_only_reads: bool
     monitoring_alarms: bool
-    clauses: tuple[str, ...]
 
     @property
     def sandbox(self) -> bool:
@@ -219,6 +213,19 @@ def requirements(profiles: list[str] | tuple[str, ...],
         retention_default_days=max(default, floor),
         immediately_available_days=max((p.immediately_available_days for p in chosen), default=0),
         log_group_min_retention_days=round_up_log_retention(max(LOG_GROUP_MIN_RETENTION_DAYS, floor)),
-        clauses=tuple(c for p in chosen for c in p.clauses),
         **flags,
     )
+
+
+def binding_floor(chosen: list[str] | tuple[str, ...], audit_period_days: int,
+                  value_of: Callable[[Requirements], int]) -> tuple[int, tuple[str, ...]]:
+    """The effective floor ``value_of`` gives for ``chosen`` profiles, and the profiles that set it.
+
+    Every floor in the table combines by maximum, so the combined value is the highest profile's and
+    each profile whose own value equals it is named as its source: ``(2192, ("hipaa",))`` for the
+    retention floor of hipaa + pci-dss. A sandbox (no profile) names none.
+    """
+    combined = value_of(requirements(chosen, audit_period_days))
+    binding = tuple(p for p in dict.fromkeys(chosen)
+                    if value_of(requirements([p], audit_period_days)) == combined)
+    return combined, binding

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 PROFILE_NAMES: tuple[str, ...] = ("hipaa", "pci-dss", "soc2")
 
@@ -53,18 +53,10 @@ DEFAULT_TRANSITION_DAYS = 90
 DEFAULT_ARCHIVE_STORAGE_CLASS = "GLACIER"
 
 
-@dataclass(frozen=True)
-class Profile:
-    """What one compliance framework requires of the audit trail."""
+@dataclass(frozen=True, kw_only=True)
+class Controls:
+    """The controls a profile turns on; combined across profiles, one that any profile requires."""
 
-    name: str
-    title: str
-    # Minimum days the S3 archive keeps every log file (None: no floor).
-    retention_floor_days: int | None
-    # Default archive retention when the stack does not set one.
-    retention_default_days: int | None
-    # Newest days that must stay immediately readable (no restore-class transition before).
-    immediately_available_days: int
     log_file_validation: bool
     encryption_at_rest: bool
     kms_encryption: bool
@@ -76,6 +68,20 @@ class Profile:
     # deny, so that an IAM policy granting s3:GetObject elsewhere in the account cannot read them.
     auditor_only_reads: bool
     monitoring_alarms: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class Profile(Controls):
+    """What one compliance framework requires of the audit trail."""
+
+    name: str
+    title: str
+    # Minimum days the S3 archive keeps every log file (None: no floor).
+    retention_floor_days: int | None
+    # Default archive retention when the stack does not set one.
+    retention_default_days: int | None
+    # Newest days that must stay immediately readable (no restore-class transition before).
+    immediately_available_days: int
 
 
 def _soc2_days(audit_period_days: int) -> int:
@@ -133,15 +139,11 @@ PROFILES: dict[str, Profile] = {
     ),
 }
 
-_BOOLEAN_CONTROLS = (
-    "log_file_validation", "encryption_at_rest", "kms_encryption", "tls_only",
-    "public_access_blocked", "access_logging", "restricted_read_access", "auditor_only_reads",
-    "monitoring_alarms",
-)
+_BOOLEAN_CONTROLS = tuple(f.name for f in fields(Controls))
 
 
-@dataclass(frozen=True)
-class Requirements:
+@dataclass(frozen=True, kw_only=True)
+class Requirements(Controls):
     """The strictest value of each parameter across the chosen profiles."""
 
     profiles: tuple[str, ...]
@@ -150,15 +152,6 @@ class Requirements:
     retention_default_days: int
     immediately_available_days: int
     log_group_min_retention_days: int
-    log_file_validation: bool
-    encryption_at_rest: bool
-    kms_encryption: bool
-    tls_only: bool
-    public_access_blocked: bool
-    access_logging: bool
-    restricted_read_access: bool
-    auditor_only_reads: bool
-    monitoring_alarms: bool
 
     @property
     def sandbox(self) -> bool:

@@ -214,8 +214,9 @@ def _replication(ctx: base.Context, g: Graph, bucket: Node, accounts: frozenset[
     """Replication copies every new log file to its destination, whatever the bucket policy says: the
     destination must be a bucket of this stack or one that ``destination.account`` puts in this account
     (S3 User Guide, "Replicating objects": the destination may belong to another account)."""
-    in_stack = {b.known("bucket") for b in g.of_type(graph.BUCKET)} - {None}
-    for config in g.companions(bucket, (REPLICATION,)):
+    configs = g.companions(bucket, (REPLICATION,))
+    in_stack = {b.known("bucket") for b in g.of_type(graph.BUCKET)} - {None} if configs else set()
+    for config in configs:
         rules = config.props.get("rules")
         if is_unknown(rules):
             ctx.findings.defer(rules)
@@ -295,6 +296,16 @@ def trail_keys(g: Graph) -> list[Node]:
         if node not in found:
             found.append(node)
 
+    # Keys by known ARN or key id, aliases by known name (stack order): looked up for each trail.
+    by_identity: dict[str, list[Node]] = {}
+    for key in keys:
+        for ident in dict.fromkeys((key.known("arn"), key.known("keyId"))):
+            if ident:
+                by_identity.setdefault(ident, []).append(key)
+    by_name: dict[str, list[Node]] = {}
+    for alias in aliases:
+        if alias.known("name"):
+            by_name.setdefault(alias.known("name"), []).append(alias)
     for trail in g.of_type(graph.TRAIL):
         for dep in g.deps(trail, "kmsKeyId"):
             if dep.type == KEY:
@@ -306,16 +317,14 @@ def trail_keys(g: Graph) -> list[Node]:
         value = known_str(trail.props.get("kmsKeyId"))
         if not value:
             continue
-        for key in keys:
-            if value in (key.known("arn"), key.known("keyId")):
-                add(key)
+        for key in by_identity.get(value, []):
+            add(key)
         alias_name = "alias/" + value.split(":alias/", 1)[1] if ":alias/" in value else \
             value if value.startswith("alias/") else None
-        for alias in aliases:
-            if alias_name and alias.known("name") == alias_name:
-                for key in g.deps(alias, "targetKeyId"):
-                    if key.type == KEY:
-                        add(key)
+        for alias in by_name.get(alias_name, []) if alias_name else []:
+            for key in g.deps(alias, "targetKeyId"):
+                if key.type == KEY:
+                    add(key)
     return found
 
 
@@ -404,12 +413,16 @@ def _key_enabled(ctx: base.Context, g: Graph, args: Any) -> None:
 
 def alarm_topics(g: Graph) -> tuple[list[Node], Unknown | None]:
     topics: list[Node] = []
+    seen: set[Node] = set()  # nodes hash and compare by identity
     pending: Unknown | None = None
     for alarm in g.of_type(graph.METRIC_ALARM):
         # Every topic an alarm names by full ARN or may name (ARN unknown at preview) is judged.
         exact, maybe, unknown = g.topics_referenced(alarm, "alarmActions")
         pending = pending or unknown
-        topics.extend(t for t in exact + maybe if t not in topics)
+        for topic in exact + maybe:
+            if topic not in seen:
+                seen.add(topic)
+                topics.append(topic)
     return topics, pending
 
 
@@ -419,13 +432,32 @@ def topic_documents(g: Graph, topic: Node) -> list[tuple[str, str, Any]]:
         found.append((f"the inline policy of topic {topic.label()}", topic.urn,
                       parse_json_document(topic.props.get("policy"))))
     arn, name = topic.known("arn"), topic.known("name")
-    for node in g.of_type(TOPIC_POLICY):
-        value = known_str(node.props.get("arn"))
-        if topic.urn in node.property_dependencies.get("arn", []) or (value and (
-                value == arn or (name and value.startswith("arn:") and value.split(":")[-1] == name))):
-            found.append((f"topic policy {node.label()} of topic {topic.label()}", node.urn,
-                          parse_json_document(node.props.get("policy"))))
+    by_dependency, by_arn, by_name = g.memo("topic-policies", lambda: _topic_policies(g))
+    # A policy applies to the topic it depends on through ``arn``, whose ARN it names, or (an ARN built
+    # from the name) whose name ends its ARN; looked up, not scanned, for each topic.
+    matches = {id(n): n for n in by_dependency.get(topic.urn, []) + (by_arn.get(arn, []) if arn else [])
+               + (by_name.get(name, []) if name else [])}
+    for node in sorted(matches.values(), key=g.position):
+        found.append((f"topic policy {node.label()} of topic {topic.label()}", node.urn,
+                      parse_json_document(node.props.get("policy"))))
     return found
+
+
+def _topic_policies(g: Graph) -> tuple[dict[str, list[Node]], dict[str, list[Node]], dict[str, list[Node]]]:
+    """The stack's topic policies by the URN their ``arn`` depends on, by their known ``arn``, and by
+    the name that ends a known ARN."""
+    by_dependency: dict[str, list[Node]] = {}
+    by_arn: dict[str, list[Node]] = {}
+    by_name: dict[str, list[Node]] = {}
+    for node in g.of_type(TOPIC_POLICY):
+        for urn in dict.fromkeys(node.property_dependencies.get("arn", [])):
+            by_dependency.setdefault(urn, []).append(node)
+        value = known_str(node.props.get("arn"))
+        if value:
+            by_arn.setdefault(value, []).append(node)
+            if value.startswith("arn:"):
+                by_name.setdefault(value.split(":")[-1], []).append(node)
+    return by_dependency, by_arn, by_name
 
 
 def _topic_access(ctx: base.Context, g: Graph, args: Any) -> None:

@@ -138,7 +138,7 @@ def stack_policy(*, name: str, description: str, service: str, level: Enforcemen
         if stack is None:
             stack = Graph(args.resources)
         ctx = _prepare(name, properties, args.get_config(), findings, applies, args.not_applicable,
-                       declared.from_resources((n.name, n.props) for n in stack.nodes))
+                       stack.declared())
         if ctx is None:
             return
         check(ctx, stack, args)

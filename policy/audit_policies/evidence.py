@@ -84,10 +84,8 @@ def evidence_stores(g: Graph) -> list[Node]:
         for logging in g.companions(bucket, graph.LOGGING):
             for target in g.deps(logging, "targetBucket"):
                 found.setdefault(target.urn, target)
-            for target in g.of_type(*BUCKETS):
-                if target.known("bucket") and target.known("bucket") == known_str(
-                        logging.props.get("targetBucket")):
-                    found.setdefault(target.urn, target)
+            for target in g.buckets_named(known_str(logging.props.get("targetBucket"))):
+                found.setdefault(target.urn, target)
     for group, _ in g.trail_log_groups():
         found[group.urn] = group
     keys = {n.urn: n for n in g.of_type("aws:kms/key:Key")}
@@ -95,8 +93,7 @@ def evidence_stores(g: Graph) -> list[Node]:
         for dep in g.deps(trail, "kmsKeyId"):
             if dep.urn in keys:
                 found.setdefault(dep.urn, dep)
-    order = {n.urn: i for i, n in enumerate(g.nodes)}
-    return sorted(found.values(), key=lambda n: order[n.urn])
+    return sorted(found.values(), key=g.position)
 
 
 def _protected(ctx: base.Context, g: Graph, args: Any) -> None:

@@ -19,10 +19,11 @@ Both the current resource types and the deprecated ``*V2`` forms are understood.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
+from audit_policies import declared
 from audit_policies.props import Unknown, is_unknown, plain
 
 TRAIL = "aws:cloudtrail/trail:Trail"
@@ -56,13 +57,19 @@ METRIC_ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 TOPIC = "aws:sns/topic:Topic"
 SUBSCRIPTION = "aws:sns/topicSubscription:TopicSubscription"
 
+T = TypeVar("T")
+
 # arn:<partition>:logs:<region>:<account>:log-group:<name>[:*]
 _LOG_GROUP_ARN = re.compile(r"^arn:[a-z-]+:logs:[^:]*:[^:]*:log-group:([^:]+)(?::\*)?$")
 
 
-@dataclass
+@dataclass(eq=False)
 class Node:
-    """One stack resource with plain (proxy-free) properties and dependencies by URN."""
+    """One stack resource with plain (proxy-free) properties and dependencies by URN.
+
+    Nodes compare by identity (a graph holds one node per URN): ``node in found`` must not compare
+    every field of every node, which made a stack of thousands of resources cost more per resource.
+    """
 
     type: str
     name: str
@@ -98,6 +105,7 @@ class Graph:
             self.nodes.append(Node(r.resource_type, r.name, r.urn, plain(r.props) or {}, deps))
         self.by_urn = {n.urn: n for n in self.nodes}
         self._position = {n.urn: i for i, n in enumerate(self.nodes)}
+        self._order = {n: i for i, n in enumerate(self.nodes)}  # by identity, as nodes compare
         # Indexes built once, so that following a reference costs a lookup, not a scan of the stack
         # (a stack of thousands of resources is evaluated in linear time).
         self._by_type: dict[str, list[Node]] = {}
@@ -117,6 +125,14 @@ class Graph:
             for prop in ("bucket", "logGroupName", "logGroup", "topic"):
                 for key in self._reference_keys(n, prop):
                     self._referrers.setdefault((prop, key), []).append(n)
+        self._declared: declared.Declared | None = None
+        self._memo: dict[str, Any] = {}
+
+    def declared(self) -> declared.Declared:
+        """The profiles the stack declares on its resources (the same for every stack policy)."""
+        if self._declared is None:
+            self._declared = declared.from_resources((n.name, n.props) for n in self.nodes)
+        return self._declared
 
     @staticmethod
     def _reference_keys(node: Node, prop: str) -> set[str]:
@@ -139,10 +155,27 @@ class Graph:
                     found.setdefault(referrer.urn, referrer)
         return sorted(found.values(), key=lambda n: self._position[n.urn])
 
+    def memo(self, key: str, build: Callable[[], T]) -> T:
+        """``build()``, once per graph: an index over the whole stack that several policies (which share
+        one graph per request) or several loops would otherwise rebuild. The value must not be changed."""
+        if key not in self._memo:
+            self._memo[key] = build()
+        return self._memo[key]
+
     def of_type(self, *types: str) -> list[Node]:
+        """The nodes of ``types``, in stack order."""
         if len(types) == 1:
             return list(self._by_type.get(types[0], []))
-        return [n for n in self.nodes if n.type in types]
+        found = [n for t in dict.fromkeys(types) for n in self._by_type.get(t, [])]
+        return sorted(found, key=self._order.__getitem__)
+
+    def buckets_named(self, name: str | None) -> list[Node]:
+        """The buckets (current and ``*V2``) whose known ``bucket`` input is ``name``, in stack order."""
+        return list(self._named.get(("bucket", name), [])) if name else []
+
+    def position(self, node: Node) -> int:
+        """Where ``node`` sits in the stack (its index in the request)."""
+        return self._order[node]
 
     def deps(self, node: Node, prop: str) -> list[Node]:
         return [self.by_urn[u] for u in node.property_dependencies.get(prop, []) if u in self.by_urn]

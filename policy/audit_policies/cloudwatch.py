@@ -112,8 +112,9 @@ def _control_cite(ctx: base.Context, control: monitoring.MonitoringControl) -> s
     return "(" + ", ".join(parts) + ")"
 
 
-def _alarm_uses(alarm: Node, name: Any, namespace: Any) -> bool | Unknown:
-    """Whether an alarm watches metric namespace/name directly or through metricQueries."""
+def _alarm_metrics(alarm: Node) -> list[tuple[Any, Any]] | Unknown:
+    """The (metric name, namespace) pairs an alarm may watch: its own, and those of the metric queries
+    that drive it; the unknown ``metricQueries`` when they are unknown."""
     candidates = [(alarm.props.get("metricName"), alarm.props.get("namespace"))]
     queries = alarm.props.get("metricQueries")
     if is_unknown(queries):
@@ -130,6 +131,14 @@ def _alarm_uses(alarm: Node, name: Any, namespace: Any) -> bool | Unknown:
             continue
         metric = get(query, "metric")
         candidates.append((get(metric, "metricName"), get(metric, "namespace")))
+    return candidates
+
+
+def _alarm_uses(alarm: Node, name: Any, namespace: Any) -> bool | Unknown:
+    """Whether an alarm watches metric namespace/name directly or through metricQueries."""
+    candidates = _alarm_metrics(alarm)
+    if is_unknown(candidates):
+        return candidates
     pending: Unknown | None = None
     for metric_name, metric_ns in candidates:
         if metric_name == name and metric_ns == namespace:
@@ -261,11 +270,43 @@ def _statistic(alarm: Node, name: Any, namespace: Any) -> Any:
     return None
 
 
+class _Alarms:
+    """The stack's alarms, indexed by the metrics they watch, so that following one metric filter's chain
+    looks at the alarms that may watch its metric instead of every alarm of the stack."""
+
+    def __init__(self, g: Graph) -> None:
+        self.all = g.of_type(METRIC_ALARM)
+        self._by_metric: dict[tuple[Any, Any], list[Node]] = {}
+        self._undecided: list[Node] = []  # some metric is unknown (or not a plain value): always tried
+        for alarm in self.all:
+            metrics = _alarm_metrics(alarm)
+            if is_unknown(metrics) or any(is_unknown(v) for pair in metrics for v in pair):
+                self._undecided.append(alarm)
+                continue
+            try:
+                for pair in dict.fromkeys(metrics):
+                    self._by_metric.setdefault(pair, []).append(alarm)
+            except TypeError:  # a list or object where a name belongs
+                self._undecided.append(alarm)
+        self._order = {alarm: i for i, alarm in enumerate(self.all)}
+
+    def watching(self, name: Any, namespace: Any) -> list[Node]:
+        """In stack order, every alarm for which ``_alarm_uses(alarm, name, namespace)`` may be other
+        than False (the others are skipped by the chain anyway)."""
+        try:
+            found = self._by_metric.get((name, namespace), [])
+        except TypeError:
+            return self.all
+        if not self._undecided:
+            return found
+        return sorted({*found, *self._undecided}, key=self._order.__getitem__)
+
+
 # Stages of the filter -> alarm -> topic -> subscription chain, worst first.
 _NO_ALARM, _NEVER_FIRES, _ACTIONS_OFF, _NO_TOPIC, _NO_SUBSCRIPTION, _OK = range(6)
 
 
-def _chain(g: Graph, metric_filter: Node, alarms: list[Node], identity: tuple[str, str, str] | None
+def _chain(g: Graph, metric_filter: Node, alarms: _Alarms, identity: tuple[str, str, str] | None
            ) -> tuple[int, str, Unknown | None]:
     """How far one metric filter's chain gets: (stage, the fix for a message, a pending unknown).
 
@@ -285,7 +326,7 @@ def _chain(g: Graph, metric_filter: Node, alarms: list[Node], identity: tuple[st
     stage, fix = _NO_ALARM, (f"add an aws.cloudwatch.MetricAlarm on metric {namespace}/{name} of metric "
                              f"filter {metric_filter.label()}")
     pending: Unknown | None = None
-    for alarm in alarms:
+    for alarm in alarms.watching(name, namespace):
         uses = _alarm_uses(alarm, name, namespace)
         if is_unknown(uses):
             pending = pending or uses
@@ -373,7 +414,7 @@ def _monitoring(ctx: base.Context, g: Graph, args: Any) -> None:
                 control = monitoring.match_control(pattern)
                 if control is not None:
                     by_control.setdefault(control.key, []).append(metric_filter)
-    alarms = g.of_type(METRIC_ALARM)
+    alarms = _Alarms(g)
     identity = _identity(g)
     target = groups[0]
     for control in monitoring.ALL_CONTROLS:
@@ -389,8 +430,13 @@ def _monitoring(ctx: base.Context, g: Graph, args: Any) -> None:
                 f"{target.label()}, an alarm on its metric and an alarm action to an SNS topic with a "
                 f"subscription {_control_cite(ctx, control)}.", target.urn)
             continue
-        results = [_chain(g, f, alarms, identity) for f in filters]
-        if any(stage == _OK for stage, _, _ in results):
+        # One complete chain settles the control: the filters after it need not be followed.
+        results = []
+        for metric_filter in filters:
+            results.append(_chain(g, metric_filter, alarms, identity))
+            if results[-1][0] == _OK:
+                break
+        if results[-1][0] == _OK:
             continue
         pending = next((p for _, _, p in results if p), None)
         if pending:

@@ -17,13 +17,9 @@ from preview_helpers import PACK, PROGRAM, REPO, preview_args, run_cli
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
 from offline_preview import cli
-from offline_preview.analyzer import (
-    PolicyConfig,
-    PolicyError,
-    PolicyPackProcess,
-    load_policy_config_file,
-    run_policy_pack,
-)
+from offline_preview.pack_client import PolicyPackProcess
+from offline_preview.pack_config import PolicyConfig, PolicyError, load_policy_config_file
+from offline_preview.pack_run import run_policy_pack
 from offline_preview.project import ProjectError, load_project, load_stack_config
 from offline_preview.runner import UNKNOWN, run_program
 from offline_preview.state import StateError, load_state

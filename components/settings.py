@@ -8,8 +8,9 @@ physical names and ARNs that other components need as *plain* strings (so that a
 
 Controls served: HIPAA 45 CFR 164.316(b)(2)(i) (retention floor), PCI DSS v4.0.1 10.5.1
 (12 months, newest 3 months immediately available), 10.2.1 / 10.3 (access logging, restricted
-read), SOC 2 CC7.2 (alarms that notify someone). The numbers themselves live in
-``policy/audit_policies/profiles.py``, the table the policy pack enforces too.
+read), SOC 2 CC7.2 (alarms that notify someone). The numbers and clauses themselves live in
+``policy/spawn_compliance`` (reached through ``components.compliance``), the tables the policy pack
+enforces too.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from __future__ import annotations
 import difflib
 import json
 import re
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,17 +26,12 @@ from urllib.parse import urlsplit
 import pulumi
 import pulumi_aws as aws
 
-# The policy pack's table is the single source of truth; this is the one place that makes it
-# importable for the program.
-_POLICY_DIR = Path(__file__).resolve().parent.parent / "policy"
-if str(_POLICY_DIR) not in sys.path:
-    sys.path.insert(0, str(_POLICY_DIR))
+from components.compliance import clauses, monitoring, profiles
 
-from audit_policies import monitoring, profiles  # noqa: E402
-
-__all__ = ["ConfigError", "Settings", "load", "monitoring", "profiles"]
+__all__ = ["ConfigError", "Settings", "load"]
 
 PROJECT = "spawn-audit"
+_PROJECT_FILE = Path(__file__).resolve().parent.parent / "Pulumi.yaml"
 
 ENCRYPTION_MODES = ("kms", "sse-s3")
 OBJECT_LOCK_MODES = ("GOVERNANCE", "COMPLIANCE")
@@ -49,13 +44,8 @@ KMS_DELETION_WINDOW = (7, 30)
 # Derived names append at most 16 characters ("-cloudwatch-logs"); IAM role names stop at 64.
 TRAIL_NAME_MAX = 48
 
-# Why each profile sets its retention floor; used in error messages.
-_FLOOR_SOURCES = {
-    "hipaa": "45 CFR 164.316(b)(2)(i)",
-    "pci-dss": "PCI DSS v4.0.1 10.5.1",
-    "soc2": "SOC 2 policy: auditPeriodDays {audit} + 90",
-}
-_ACCESS_LOGGING_SOURCES = {"hipaa": "45 CFR 164.312(b)", "pci-dss": "PCI DSS v4.0.1 10.2.1"}
+# Why each profile requires access logging; used in error messages.
+_ACCESS_LOGGING_SOURCES = clauses.ACCESS_LOGGING
 
 _EMAIL = re.compile(
     r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
@@ -299,12 +289,11 @@ def _profiles_with(req: profiles.Requirements, flag: str) -> list[str]:
 
 def _floor_reason(req: profiles.Requirements) -> str:
     """'the hipaa floor of 2192 days (45 CFR 164.316(b)(2)(i))' for the profile that sets the floor."""
-    for name in req.profiles:
-        own = profiles.requirements([name], req.audit_period_days).retention_floor_days
-        if own == req.retention_floor_days:
-            source = _FLOOR_SOURCES[name].format(audit=req.audit_period_days)
-            return f"the {name} floor of {req.retention_floor_days} days ({source})"
-    return f"the floor of {req.retention_floor_days} days"
+    floor, binding = profiles.binding_floor(req.profiles, req.audit_period_days,
+                                            lambda r: r.retention_floor_days)
+    if binding:
+        return f"the {binding[0]} floor of {floor} days ({clauses.RETENTION[binding[0]]})"
+    return f"the floor of {floor} days"
 
 
 def _check_arns(r: _Reader, key: str, values: list[str], partition: str) -> None:
@@ -369,8 +358,8 @@ def _check_readers(r: _Reader, auditors: list[str], break_glass: str, account_id
     if req is not None and req.auditor_only_reads and not auditors:
         by = ", ".join(_profiles_with(req, "auditor_only_reads"))
         r.fail(f"{_key('auditorRoleArns')} = [] leaves nobody to read the logs, and {by} denies reads to "
-               f"every other principal (PCI DSS v4.0.1 10.3.1); list at least one IAM role ARN of account "
-               f"{account_id}")
+               f"every other principal ({clauses.PCI_READ_ACCESS}); list at least one IAM role ARN of "
+               f"account {account_id}")
 
 
 def _check_names(r: _Reader, key: str, values: list[str], pattern: re.Pattern[str], what: str) -> None:
@@ -498,7 +487,7 @@ def _edit_distance(a: str, b: str) -> int:
     return prev[-1]
 
 
-def declared_keys(project_file: Path = _POLICY_DIR.parent / "Pulumi.yaml") -> tuple[str, ...]:
+def declared_keys(project_file: Path = _PROJECT_FILE) -> tuple[str, ...]:
     """The keys ``Pulumi.yaml`` declares in the project's namespace (without it)."""
     import yaml  # a dependency of the pulumi SDK
 

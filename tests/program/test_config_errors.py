@@ -32,11 +32,11 @@ CASES: list[tuple[str, str, dict[str, Any], str]] = [
      "spawn-audit:archiveRetentionDays = -1 is negative; use a number of days, or 0 for the profile "
      "default (2555)"),
     ("retention-below-pci-floor", "prod", {**PCI_BASELINE, "archiveRetentionDays": 300},
-     "spawn-audit:archiveRetentionDays = 300 is below the pci-dss floor of 365 days (PCI DSS v4.0.1 10.5.1); "
+     "spawn-audit:archiveRetentionDays = 300 is below the pci-dss floor of 365 days (PCI DSS 10.5.1); "
      "use 365 or more, or 0 for the profile default (365)"),
     ("retention-below-soc2-floor", "prod", {**SOC2_BASELINE, "archiveRetentionDays": 454},
-     "spawn-audit:archiveRetentionDays = 454 is below the soc2 floor of 455 days (SOC 2 policy: "
-     "auditPeriodDays 365 + 90); use 455 or more, or 0 for the profile default (455)"),
+     "spawn-audit:archiveRetentionDays = 454 is below the soc2 floor of 455 days (SOC 2 CC7.2, "
+     "audit period + 90 days); use 455 or more, or 0 for the profile default (455)"),
     ("transition-at-expiration", "prod", {"archiveTransitionDays": 2555},
      "spawn-audit:archiveTransitionDays = 2555 is at or after the expiration on day 2555 "
      "(archiveRetentionDays); use a value below 2555, or 0 for the default"),
@@ -69,6 +69,10 @@ CASES: list[tuple[str, str, dict[str, Any], str]] = [
     ("access-logging-off-under-hipaa", "prod", {"accessLogging": False},
      "spawn-audit:accessLogging = false is not allowed under hipaa (access to the audit logs must itself "
      "be logged; hipaa: 45 CFR 164.312(b)); use true"),
+    # PCI DSS v4.0.1 10.2.1.3: "audit logs capture all access to audit logs" (10.2.1 is logging in general).
+    ("access-logging-off-under-pci-dss", "prod", {**PCI_BASELINE, "accessLogging": False},
+     "spawn-audit:accessLogging = false is not allowed under pci-dss (access to the audit logs must itself "
+     "be logged; pci-dss: PCI DSS 10.2.1.3); use true"),
     ("access-log-retention-below-floor", "prod", {"accessLogRetentionDays": 30},
      "spawn-audit:accessLogRetentionDays = 30 is below the hipaa floor of 2192 days "
      "(45 CFR 164.316(b)(2)(i)); use 2192 or more, or 0 for the archive's retention (2555)"),
@@ -117,7 +121,7 @@ CASES: list[tuple[str, str, dict[str, Any], str]] = [
      "could not read the logs)"),
     ("pci-without-auditors", "prod", {**PCI_BASELINE, "auditorRoleArns": []},
      "spawn-audit:auditorRoleArns = [] leaves nobody to read the logs, and pci-dss denies reads to every "
-     "other principal (PCI DSS v4.0.1 10.3.1); list at least one IAM role ARN of account 123456789012"),
+     "other principal (PCI DSS 10.3.1); list at least one IAM role ARN of account 123456789012"),
     ("break-glass-not-an-arn", "prod", {"breakGlassRoleArn": "admin"},
      'spawn-audit:breakGlassRoleArn = "admin" is not an IAM role ARN; expected arn:<partition>:iam::'
      "<12-digit account>:role/<name>; or use \"\" so that nobody may delete log objects"),

@@ -629,12 +629,13 @@ def _archive_transition(r: _Reader, req: profiles.Requirements | None, storage_c
         # The default moves aside when the objects expire first: there is nothing to archive.
         return default if retention is None or default < retention else None
     elif days < window:
-        owners = [p for p in req.profiles if profiles.PROFILES[p].immediately_available_days == window]
+        _, owners = profiles.binding_floor(req.profiles, req.audit_period_days,
+                                           lambda one: one.immediately_available_days)
         no_restore = ", ".join(c for c in profiles.ARCHIVE_STORAGE_CLASSES
                                if c not in profiles.RESTORE_REQUIRED_STORAGE_CLASSES)
         r.fail(f"{_key('archiveTransitionDays')} = {days} moves logs to {storage_class}, which "
                f"needs a restore, inside the {' and '.join(owners)} immediately-available window of "
-               f"{window} days (PCI DSS v4.0.1 10.5.1); use {window} or more, a class that needs no "
+               f"{window} days ({clauses.IMMEDIATE_ACCESS}); use {window} or more, a class that needs no "
                f"restore ({no_restore}), or 0 for the default ({default})")
     elif days < minimum:
         r.fail(f"{_key('archiveTransitionDays')} = {days} is below the {minimum}-day minimum "
@@ -826,11 +827,12 @@ def _read_alarms(r: _Reader, req: profiles.Requirements | None) -> _Alarms:
         monitored_by = _profiles_with(req, "monitoring_alarms")
         if monitored_by and not emails and not endpoints:
             r.fail(f"{_key('alarmEmails')} = [] and {_key('alarmHttpsEndpoints')} = [] leave the alarms "
-                   f"without a subscribed destination, which {', '.join(monitored_by)} requires (SOC 2 "
-                   f"CC7.2, automated monitoring); add at least one e-mail address or HTTPS endpoint")
+                   f"without a subscribed destination, which {', '.join(monitored_by)} requires "
+                   f"({clauses.ALARMS}, automated monitoring); add at least one e-mail address or HTTPS "
+                   f"endpoint")
         if monitored_by and disabled:
             r.fail(f"{_key('disabledAlarms')} = {_show(disabled)} switches alarms off, which "
-                   f"{', '.join(monitored_by)} does not allow (SOC 2 CC7.2: every alarm exists and "
+                   f"{', '.join(monitored_by)} does not allow ({clauses.ALARMS}: every alarm exists and "
                    f"notifies); use []")
     return _Alarms(emails=tuple(dict.fromkeys(emails)), https_endpoints=tuple(dict.fromkeys(endpoints)),
                    controls=tuple(c for c in monitoring.ALL_CONTROLS if c.key not in disabled))

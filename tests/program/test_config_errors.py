@@ -45,7 +45,7 @@ CASES: list[tuple[str, str, dict[str, Any], str]] = [
      "(archiveRetentionDays); use a value below 2555, or 0 for the default"),
     ("transition-inside-pci-window", "prod", {**PCI_BASELINE, "archiveTransitionDays": 91},
      "spawn-audit:archiveTransitionDays = 91 moves logs to GLACIER, which needs a restore, inside the "
-     "pci-dss immediately-available window of 92 days (PCI DSS v4.0.1 10.5.1); use 92 or more, a class "
+     "pci-dss immediately-available window of 92 days (PCI DSS 10.5.1); use 92 or more, a class "
      "that needs no restore (STANDARD_IA, ONEZONE_IA, INTELLIGENT_TIERING, GLACIER_IR), or 0 for the "
      "default (92)"),
     ("invalid-storage-class", "prod", {"archiveStorageClass": "GLACIR"},

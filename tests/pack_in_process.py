@@ -21,7 +21,7 @@ from typing import Any
 
 from pulumi.runtime.proto import analyzer_pb2
 
-from offline_preview.analyzer import PolicyPackProcess, analyze_request
+from offline_preview.pack_client import PolicyPackProcess
 
 
 class InProcessPack(PolicyPackProcess):
@@ -91,8 +91,8 @@ class InProcessPack(PolicyPackProcess):
             stack=self.stack, project=self.project, organization="organization", dry_run=self.dry_run,
             config=self.config, config_secret_keys=self.secret_keys))
 
-    def analyze_many(self, records: list, window: int = 4, providers: dict | None = None) -> list:
-        return [self._call("Analyze", analyze_request(r, providers)) for r in records]
+    def analyze_many(self, requests, window: int = 4) -> list:
+        return [self._call("Analyze", r) for r in requests]
 
 
 def run_cli_in_process(*args: str) -> subprocess.CompletedProcess[str]:

@@ -4,6 +4,7 @@ program only through ``components/compliance.py``, with every regulation clause 
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -84,3 +85,25 @@ def test_binding_floor_names_every_profile_at_the_floor() -> None:
     """Two profiles at the same value are both named (soc2 with an audit period of 275 days = 365)."""
     assert profiles.binding_floor(("pci-dss", "soc2"), 275, lambda r: r.retention_floor_days) \
         == (365, ("pci-dss", "soc2"))
+
+
+CLAUSE_TEXT = re.compile(r"45 CFR 164\.\d|\b164\.3\d\d\(|PCI DSS (v4\.0\.1 )?\d|SOC 2 (CC|A)\d")
+
+
+def _strings_outside_docstrings(path: Path) -> list[tuple[int, str]]:
+    tree = ast.parse(path.read_text())
+    docstrings = {id(node.body[0].value) for node in ast.walk(tree)
+                  if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
+                  and node.body and isinstance(node.body[0], ast.Expr)
+                  and isinstance(node.body[0].value, ast.Constant)}
+    return [(node.lineno, node.value) for node in ast.walk(tree)
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings]
+
+
+@pytest.mark.parametrize("path", sorted([*PROGRAM_FILES, *(ROOT / "policy" / "audit_policies").glob("*.py")]),
+                         ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_messages_take_clauses_from_the_table(path: Path) -> None:
+    """No message, metadata or generated text writes a regulation clause of its own; only
+    ``spawn_compliance/clauses.py`` does (comments and docstrings may cite, they print nothing)."""
+    found = [(line, text) for line, text in _strings_outside_docstrings(path) if CLAUSE_TEXT.search(text)]
+    assert found == []

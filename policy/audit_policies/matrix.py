@@ -97,9 +97,8 @@ def render_controls_md() -> str:
     ]
     for policy in ALL_POLICIES:
         entry = controls.clauses(policy.name)
-        hipaa = tuple(c.replace("45 CFR ", "") for c in entry.hipaa)
-        pci = tuple(c.replace("PCI DSS ", "") for c in entry.pci_dss)
-        soc2 = tuple(c.replace("SOC 2 ", "") for c in entry.soc2)
+        hipaa, pci, soc2 = (tuple(c.removeprefix(prefix) for c in cited) for (prefix, _), cited in
+                            zip(clauses.FRAMEWORKS, (entry.hipaa, entry.pci_dss, entry.soc2), strict=True))
         lines.append(
             f"| `{policy.name}` | {policy.enforcement_level.value} | {policy.severity.value} | {_ids(hipaa)} "
             f"| {_ids(pci)} | {_ids(soc2)} | {_ids(entry.cis)} | {_ids(entry.security_hub)} "
@@ -209,7 +208,8 @@ def render_docs() -> str:
         "```",
         "",
         "KMS: CIS 3.5 (CloudTrail logs encrypted with KMS) is a Level 2 recommendation and no profile "
-        "requires KMS (SSE-S3 satisfies HIPAA 164.312(a)(2)(iv) and PCI DSS 10.3.2), so the trail, log "
+        f"requires KMS (SSE-S3 satisfies HIPAA {clauses.HIPAA_ENCRYPTION.removeprefix('45 CFR ')} and "
+        f"{clauses.PCI_PROTECTED}), so the trail, log "
         "group and SNS topic KMS checks come in pairs: an advisory hygiene policy that always runs, and "
         "a mandatory `...-required` policy that applies only when `requireKms` is true or a profile sets "
         "`kms_encryption`.",

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from offline_preview.analyzer import run_policy_pack
+from offline_preview.pack_run import run_policy_pack
 from offline_preview.render import FORMATS, PreviewReport, make_stable, render
 from offline_preview.runner import run_program
 

@@ -17,8 +17,9 @@ Two packs are launched as the Pulumi CLI launches them and configured the engine
 Every request (one ``Analyze`` per registration, as the engine sends them, up to 4 in flight, and
 one ``AnalyzeStack`` with every resource) is built before the timed window. For each size the packs
 run one after the other, interleaved, ``--runs`` times; the table shows the median wall time per
-resource (Analyze, AnalyzeStack, both) and the pack process's CPU time per resource (user + system,
-from /proc). The load average is printed before and after: the machine may be shared.
+resource (Analyze, AnalyzeStack, both), the pack process's CPU time per resource (user + system,
+from /proc) and this client's own (so that growth on the sending side shows too). The load average is
+printed before and after: the machine may be shared.
 ``--check`` also evaluates the stack in-process through the pulumi-policy SDK's own servicer and
 compares every response with what our pack answered over gRPC. Prints figures only; nothing here
 asserts a timing.
@@ -54,6 +55,7 @@ from pulumi.runtime.proto import analyzer_pb2  # noqa: E402
 from offline_preview.pack_client import PolicyPackProcess, configure_request, pack_info_from_proto  # noqa: E402
 from offline_preview.pack_config import PolicyError, load_policy_config_file, reconcile_config  # noqa: E402
 from offline_preview.pack_run import analyze_request, stack_resource  # noqa: E402
+from offline_preview.render import make_stable  # noqa: E402
 from offline_preview.runner import ResourceRecord, run_program  # noqa: E402
 
 PEER_DIR = Path(__file__).resolve().parent / ".peer"
@@ -73,6 +75,7 @@ def record_stack(stack: str = "prod") -> list[ResourceRecord]:
         run = run_program(REPO, stack)
     if run.error is not None:
         raise SystemExit(f"the {stack} program failed: {run.error}")
+    make_stable(run)  # program order, as the preview sends them (registrations complete in any order)
     records = []
     for r in run.analyzed_records():
         if r.type == "pulumi:pulumi:Stack":
@@ -217,6 +220,7 @@ class Sample:
     stack_s: float
     cpu_s: float
     diagnostics: int
+    client_cpu_s: float = 0.0
     responses: list = None  # type: ignore[assignment]
 
 
@@ -235,23 +239,24 @@ def _analyze_all(pack: PolicyPackProcess, requests: list) -> list:
 
 
 def evaluate(pack: PolicyPackProcess, requests: Requests, keep: bool = False) -> Sample:
-    """One evaluation: every Analyze, then the AnalyzeStack; wall and the pack's CPU time."""
+    """One evaluation: every Analyze, then the AnalyzeStack; wall, the pack's CPU time and this
+    client's (all its threads, gRPC's included), so that growth on either side shows."""
     assert pack.pid is not None
     # This client holds every request and record; its collector rescanning them would be timed too.
     gc.collect()
     gc.disable()
     try:
-        cpu0 = _cpu_seconds(pack.pid)
+        cpu0, client0 = _cpu_seconds(pack.pid), time.process_time()
         t0 = time.perf_counter()
         responses = _analyze_all(pack, requests.analyze)
         t1 = time.perf_counter()
         stack = pack.stub.AnalyzeStack(requests.stack)
         t2 = time.perf_counter()
-        cpu = _cpu_seconds(pack.pid) - cpu0
+        cpu, client = _cpu_seconds(pack.pid) - cpu0, time.process_time() - client0
     finally:
         gc.enable()
     count = sum(len(r.diagnostics) for r in responses) + len(stack.diagnostics)
-    return Sample(t1 - t0, t2 - t1, cpu, count, [*responses, stack] if keep else None)
+    return Sample(t1 - t0, t2 - t1, cpu, count, client, [*responses, stack] if keep else None)
 
 
 def start(pack: PolicyPackProcess, user_config: dict) -> str:
@@ -287,7 +292,7 @@ def _row(label: str, samples: list[Sample], n: int) -> str:
     total = [1000 * (s.analyze_s + s.stack_s) / n for s in samples]
     return (f"  {label:<10}{ms(lambda s: s.analyze_s):>10.3f}{ms(lambda s: s.stack_s):>13.3f}"
             f"{statistics.median(total):>10.3f}{min(total):>8.3f}{ms(lambda s: s.cpu_s):>10.3f}"
-            f"{samples[0].diagnostics:>8}")
+            f"{ms(lambda s: s.client_cpu_s):>9.3f}{samples[0].diagnostics:>8}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -327,9 +332,9 @@ def main(argv: list[str] | None = None) -> int:
         for _, pack in packs:
             evaluate(pack, warmup)
         print(f"\nms per resource, median of {args.runs} runs (min: the fastest run); cpu = the pack "
-              "process's user+system time")
+              "process's user+system time; client = this process's CPU time (the requests' sender)")
         print(f"  {'pack':<10}{'Analyze':>10}{'AnalyzeStack':>13}{'total':>10}{'min':>8}{'cpu':>10}"
-              f"{'diags':>8}")
+              f"{'client':>9}{'diags':>8}")
         per_resource: dict[tuple[str, int], float] = {}
         for n in args.resources:
             requests = build_requests(replicate(base, n))

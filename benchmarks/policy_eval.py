@@ -16,10 +16,10 @@ Two packs are launched as the Pulumi CLI launches them and configured the engine
 
 Every request (one ``Analyze`` per registration, as the engine sends them, up to 4 in flight, and
 one ``AnalyzeStack`` with every resource) is built before the timed window. For each size the packs
-run one after the other, interleaved, ``--runs`` times; the table shows the median wall time per
-resource (Analyze, AnalyzeStack, both), the pack process's CPU time per resource (user + system,
-from /proc) and this client's own (so that growth on the sending side shows too). The load average is
-printed before and after: the machine may be shared.
+run one after the other, interleaved with each other and with the other sizes, ``--runs`` times; the
+table shows the median wall time per resource (Analyze, AnalyzeStack, both), the pack process's CPU
+time per resource (user + system, from /proc) and this client's own (so that growth on the sending
+side shows too). The load average is printed before and after: the machine may be shared.
 ``--check`` also evaluates the stack in-process through the pulumi-policy SDK's own servicer and
 compares every response with what our pack answered over gRPC. Prints figures only; nothing here
 asserts a timing.
@@ -336,22 +336,28 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {'pack':<10}{'Analyze':>10}{'AnalyzeStack':>13}{'total':>10}{'min':>8}{'cpu':>10}"
               f"{'client':>9}{'diags':>8}")
         per_resource: dict[tuple[str, int], float] = {}
-        for n in args.resources:
-            requests = build_requests(replicate(base, n))
-            print(f"{n} resources ({len(requests.analyze)} Analyze + 1 AnalyzeStack, "
-                  f"{requests.bytes_per_resource:.0f} bytes per resource in AnalyzeStack)")
-            samples: dict[str, list[Sample]] = {name: [] for name, _ in packs}
-            for run in range(args.runs):
+        cpu_per_resource: dict[tuple[str, int], float] = {}
+        sized = {n: build_requests(replicate(base, n)) for n in args.resources}
+        samples: dict[tuple[str, int], list[Sample]] = {(name, n): [] for name, _ in packs for n in sized}
+        # Sizes and packs interleaved within each run, so that a change in the machine's load while the
+        # benchmark runs falls on every size and both packs alike.
+        for run in range(args.runs):
+            for n, requests in sized.items():
                 for name, pack in packs:
                     keep = args.check and run == 0 and pack is ours
-                    samples[name].append(evaluate(pack, requests, keep=keep))
+                    samples[(name, n)].append(evaluate(pack, requests, keep=keep))
+        for n, requests in sized.items():
+            print(f"{n} resources ({len(requests.analyze)} Analyze + 1 AnalyzeStack, "
+                  f"{requests.bytes_per_resource:.0f} bytes per resource in AnalyzeStack)")
             for name, _ in packs:
-                print(_row(name, samples[name], n))
+                print(_row(name, samples[(name, n)], n))
                 per_resource[(name, n)] = statistics.median(
-                    1000 * (s.analyze_s + s.stack_s) / n for s in samples[name])
+                    1000 * (s.analyze_s + s.stack_s) / n for s in samples[(name, n)])
+                cpu_per_resource[(name, n)] = statistics.median(
+                    1000 * s.cpu_s / n for s in samples[(name, n)])
             if args.check:
                 expected = sdk_responses(Path(args.pack), user_config, requests)
-                got = samples["ours"][0].responses
+                got = samples[("ours", n)][0].responses
                 same = [a.SerializeToString(deterministic=True) == b.SerializeToString(deterministic=True)
                         for a, b in zip(expected, got, strict=True)]
                 print(f"  check      {'identical' if all(same) else 'DIFFERENT'} to the SDK's own servicer "
@@ -361,7 +367,9 @@ def main(argv: list[str] | None = None) -> int:
             if len(args.resources) > 1:
                 first, last = args.resources[0], args.resources[-1]
                 ratio = per_resource[(name, last)] / per_resource[(name, first)]
-                print(f"linearity {name:<12} {last} vs {first}: {ratio:.2f}x the per-resource cost")
+                cpu_ratio = cpu_per_resource[(name, last)] / cpu_per_resource[(name, first)]
+                print(f"linearity {name:<12} {last} vs {first}: {ratio:.2f}x the per-resource wall time, "
+                      f"{cpu_ratio:.2f}x the pack's CPU time per resource")
         if peer:
             for n in args.resources:
                 ratio = per_resource[("ours", n)] / per_resource[("awsguard", n)]

@@ -21,7 +21,7 @@ from typing import Any
 
 from pulumi.runtime.proto import analyzer_pb2
 
-from offline_preview.analyzer import PolicyPackProcess, analyze_request
+from offline_preview.analyzer import PackResult, PolicyPackProcess, analyze_request, run_policy_pack
 
 
 class InProcessPack(PolicyPackProcess):
@@ -93,6 +93,16 @@ class InProcessPack(PolicyPackProcess):
 
     def analyze_many(self, records: list, window: int = 4, providers: dict | None = None) -> list:
         return [self._call("Analyze", analyze_request(r, providers)) for r in records]
+
+
+def run_pack_in_process(run: Any, pack_dir: str | Path, config_file: str | Path | None = None) -> PackResult:
+    """``run_policy_pack`` (the engine's steps: config reconciliation, ``Configure``, ``Analyze`` for every
+    registration, ``AnalyzeStack``) with the pack served by ``InProcessPack``, configured for ``run``'s
+    stack as ``run_policy_pack`` configures the process it launches."""
+    process = InProcessPack(pack_dir, project=run.project.name, stack=run.stack,
+                            config=dict(run.config.values), secret_keys=list(run.config.secret_keys),
+                            dry_run=run.preview)
+    return run_policy_pack(run, pack_dir, config_file, process=process)
 
 
 def run_cli_in_process(*args: str) -> subprocess.CompletedProcess[str]:

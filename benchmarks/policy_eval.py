@@ -40,7 +40,6 @@ import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
@@ -52,22 +51,16 @@ sys.path.insert(0, str(REPO))
 from google.protobuf import struct_pb2  # noqa: E402
 from pulumi.runtime.proto import analyzer_pb2  # noqa: E402
 
-from offline_preview.analyzer import (  # noqa: E402
-    _LEVEL_TO_PROTO,
-    PolicyError,
-    PolicyPackProcess,
-    analyze_request,
-    load_policy_config_file,
-    reconcile_config,
-    stack_resource,
-)
+from offline_preview.pack_client import PolicyPackProcess, configure_request, pack_info_from_proto  # noqa: E402
+from offline_preview.pack_config import PolicyError, load_policy_config_file, reconcile_config  # noqa: E402
+from offline_preview.pack_run import analyze_request, stack_resource  # noqa: E402
 from offline_preview.runner import ResourceRecord, run_program  # noqa: E402
 
 PEER_DIR = Path(__file__).resolve().parent / ".peer"
 # The peer and the runner it is served by, pinned so that figures stay comparable between runs.
 PEER_PACKAGES = ("@pulumi/awsguard@0.3.1", "@pulumi/pulumi@3.276.0", "@pulumi/policy@1.21.0")
 PEER_PROGRAM = 'const { AwsGuard } = require("@pulumi/awsguard");\nnew AwsGuard({ all: "mandatory" });\n'
-WINDOW = 4  # Analyze calls in flight, as offline_preview.analyzer.PolicyPackProcess.analyze_many
+WINDOW = 4  # Analyze calls in flight, as offline_preview.pack_client.PolicyPackProcess.analyze_many
 
 
 # --- the stack: prod, recorded and replicated ------------------------------------------------------------
@@ -193,31 +186,8 @@ class NodePackProcess(PolicyPackProcess):
     def spawn(self) -> None:
         env = {**os.environ, "PULUMI_PROJECT": self.project, "PULUMI_STACK": self.stack,
                "PULUMI_DRY_RUN": "true", "PULUMI_CONFIG": "{}"}
-        self._stderr = tempfile.TemporaryFile(mode="w+b")
-        args = ["node", str(self.runner), "127.0.0.1:1", str(self.path)]
-        self.process = subprocess.Popen(args, cwd=self.path, env=env, stdin=subprocess.DEVNULL,
-                                        stdout=subprocess.PIPE, stderr=self._stderr)
-        self._spawned_at = time.monotonic()
-        self._pump_first_line()
-
-    def _pump_first_line(self) -> None:
-        import queue
-        import threading
-
-        first_line: queue.Queue[str] = queue.Queue()
-        self._first_line = first_line
-
-        def pump() -> None:
-            assert self.process is not None and self.process.stdout is not None
-            first = True
-            for raw in iter(self.process.stdout.readline, b""):
-                if first:
-                    first_line.put(raw.decode("utf-8", "replace").strip())
-                    first = False
-            if first:
-                first_line.put("")
-
-        threading.Thread(target=pump, daemon=True).start()
+        # The offline preview's own launch: stdout drained on a thread, the port from its first line.
+        self.launch(["node", str(self.runner), "127.0.0.1:1", str(self.path)], env)
 
 
 def install_peer(directory: Path) -> tuple[Path | None, str]:
@@ -284,22 +254,10 @@ def evaluate(pack: PolicyPackProcess, requests: Requests, keep: bool = False) ->
     return Sample(t1 - t0, t2 - t1, cpu, count, [*responses, stack] if keep else None)
 
 
-def configure_request(config: dict) -> analyzer_pb2.ConfigureAnalyzerRequest:
-    """Configure as the engine sends it: a level and a properties object for every policy (a Node.js
-    pack fails on a policy whose properties are absent)."""
-    request = analyzer_pb2.ConfigureAnalyzerRequest()
-    for name, cfg in config.items():
-        entry = request.policyConfig[name]
-        entry.enforcementLevel = _LEVEL_TO_PROTO[cfg.enforcement_level]
-        entry.properties.SetInParent()
-        entry.properties.update(cfg.properties)
-    return request
-
-
 def start(pack: PolicyPackProcess, user_config: dict) -> str:
     pack.start()
     info = pack.get_info()
-    pack.stub.Configure(configure_request(reconcile_config(info, user_config)))
+    pack.configure(reconcile_config(info, user_config), info.name)
     pack.configure_stack()
     return f"{info.label} ({len(info.policies)} policies)"
 
@@ -312,8 +270,6 @@ def sdk_responses(pack_dir: Path, user_config: dict, requests: Requests) -> list
     from audit_policies.pack import ALL_POLICIES, PACK_NAME
     from pulumi_policy import EnforcementLevel
     from pulumi_policy.policy import _PolicyAnalyzerServicer
-
-    from offline_preview.analyzer import pack_info_from_proto
 
     servicer = _PolicyAnalyzerServicer(PACK_NAME, "0.0.1", ALL_POLICIES, EnforcementLevel.MANDATORY)
     info = pack_info_from_proto(servicer.GetAnalyzerInfo(None, None), pack_dir.resolve(), str(pack_dir))

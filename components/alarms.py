@@ -4,7 +4,7 @@ Serves CIS AWS Foundations v4.0.1 4.1-4.15 (Security Hub CloudWatch.1-14, which 
 filter with the exact CIS text), spawn's own two alarms (unmanaged launches, changes to spawn's IAM
 roles) and SOC 2 CC7.2 (automated monitoring that notifies a subscribed destination).
 
-The filter patterns come verbatim from ``policy/audit_policies/monitoring.py``, the table the policy
+The filter patterns come verbatim from ``policy/spawn_compliance/monitoring.py``, the table the policy
 pack checks. spawn's docs put ``put-metric-alarm`` on namespace ``AWS/CloudTrail``: CloudTrail
 publishes no such metrics, so those alarms could never fire. Every alarm here sits on a metric that
 a metric filter on the trail's log group produces.
@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components.settings import monitoring
+from components.compliance import monitoring
 
 PERIOD_SECONDS = 300
 UNMANAGED_LAUNCH_KEY = "spawn-unmanaged-launch"

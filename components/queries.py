@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components.settings import monitoring
+from components.compliance import monitoring
 
 MANAGED_TAG_REGEX = r'/"key"\s*:\s*"spawn:managed"/'
 

@@ -8,8 +8,9 @@ physical names and ARNs that other components need as *plain* strings (so that a
 
 Controls served: HIPAA 45 CFR 164.316(b)(2)(i) (retention floor), PCI DSS v4.0.1 10.5.1
 (12 months, newest 3 months immediately available), 10.2.1 / 10.3 (access logging, restricted
-read), SOC 2 CC7.2 (alarms that notify someone). The numbers themselves live in
-``policy/audit_policies/profiles.py``, the table the policy pack enforces too.
+read), SOC 2 CC7.2 (alarms that notify someone). The numbers and clauses themselves live in
+``policy/spawn_compliance`` (reached through ``components.compliance``), the tables the policy pack
+enforces too.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from __future__ import annotations
 import difflib
 import json
 import re
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,17 +26,12 @@ from urllib.parse import urlsplit
 import pulumi
 import pulumi_aws as aws
 
-# The policy pack's table is the single source of truth; this is the one place that makes it
-# importable for the program.
-_POLICY_DIR = Path(__file__).resolve().parent.parent / "policy"
-if str(_POLICY_DIR) not in sys.path:
-    sys.path.insert(0, str(_POLICY_DIR))
+from components.compliance import clauses, monitoring, profiles
 
-from audit_policies import monitoring, profiles  # noqa: E402
-
-__all__ = ["ConfigError", "Settings", "load", "monitoring", "profiles"]
+__all__ = ["ConfigError", "Settings", "load"]
 
 PROJECT = "spawn-audit"
+_PROJECT_FILE = Path(__file__).resolve().parent.parent / "Pulumi.yaml"
 
 ENCRYPTION_MODES = ("kms", "sse-s3")
 OBJECT_LOCK_MODES = ("GOVERNANCE", "COMPLIANCE")
@@ -49,13 +44,8 @@ KMS_DELETION_WINDOW = (7, 30)
 # Derived names append at most 16 characters ("-cloudwatch-logs"); IAM role names stop at 64.
 TRAIL_NAME_MAX = 48
 
-# Why each profile sets its retention floor; used in error messages.
-_FLOOR_SOURCES = {
-    "hipaa": "45 CFR 164.316(b)(2)(i)",
-    "pci-dss": "PCI DSS v4.0.1 10.5.1",
-    "soc2": "SOC 2 policy: auditPeriodDays {audit} + 90",
-}
-_ACCESS_LOGGING_SOURCES = {"hipaa": "45 CFR 164.312(b)", "pci-dss": "PCI DSS v4.0.1 10.2.1"}
+# Why each profile requires access logging; used in error messages.
+_ACCESS_LOGGING_SOURCES = clauses.ACCESS_LOGGING
 
 _EMAIL = re.compile(
     r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
@@ -299,12 +289,11 @@ def _profiles_with(req: profiles.Requirements, flag: str) -> list[str]:
 
 def _floor_reason(req: profiles.Requirements) -> str:
     """'the hipaa floor of 2192 days (45 CFR 164.316(b)(2)(i))' for the profile that sets the floor."""
-    for name in req.profiles:
-        own = profiles.requirements([name], req.audit_period_days).retention_floor_days
-        if own == req.retention_floor_days:
-            source = _FLOOR_SOURCES[name].format(audit=req.audit_period_days)
-            return f"the {name} floor of {req.retention_floor_days} days ({source})"
-    return f"the floor of {req.retention_floor_days} days"
+    floor, binding = profiles.binding_floor(req.profiles, req.audit_period_days,
+                                            lambda r: r.retention_floor_days)
+    if binding:
+        return f"the {binding[0]} floor of {floor} days ({clauses.RETENTION[binding[0]]})"
+    return f"the floor of {floor} days"
 
 
 def _check_arns(r: _Reader, key: str, values: list[str], partition: str) -> None:
@@ -369,8 +358,8 @@ def _check_readers(r: _Reader, auditors: list[str], break_glass: str, account_id
     if req is not None and req.auditor_only_reads and not auditors:
         by = ", ".join(_profiles_with(req, "auditor_only_reads"))
         r.fail(f"{_key('auditorRoleArns')} = [] leaves nobody to read the logs, and {by} denies reads to "
-               f"every other principal (PCI DSS v4.0.1 10.3.1); list at least one IAM role ARN of account "
-               f"{account_id}")
+               f"every other principal ({clauses.PCI_READ_ACCESS}); list at least one IAM role ARN of "
+               f"account {account_id}")
 
 
 def _check_names(r: _Reader, key: str, values: list[str], pattern: re.Pattern[str], what: str) -> None:
@@ -498,7 +487,7 @@ def _edit_distance(a: str, b: str) -> int:
     return prev[-1]
 
 
-def declared_keys(project_file: Path = _POLICY_DIR.parent / "Pulumi.yaml") -> tuple[str, ...]:
+def declared_keys(project_file: Path = _PROJECT_FILE) -> tuple[str, ...]:
     """The keys ``Pulumi.yaml`` declares in the project's namespace (without it)."""
     import yaml  # a dependency of the pulumi SDK
 
@@ -542,16 +531,15 @@ def _config_keys() -> list[str]:
     return sorted(set(runtime_config.CONFIG.get()) | set(runtime_config.get_config_env()))
 
 
-def load(config: pulumi.Config | None = None) -> Settings:
-    """Read and validate the stack's config; raise one ``ConfigError`` listing every problem."""
-    config = config or pulumi.Config(PROJECT)
-    r = _Reader(config)
-    stack = pulumi.get_stack()
-    identity = aws.get_caller_identity()
-    partition = aws.get_partition()
-    region = aws.get_region().region
+# --- one reader per concern ---------------------------------------------------------------------
+# Each reader reads its keys through the shared ``_Reader``, which collects every problem, and returns
+# the plain values it is responsible for; ``None`` stands for a value that a reported problem left
+# underived. ``load`` calls the readers in a fixed order, which is the order of the problems in the
+# ``ConfigError`` message.
 
-    # --- profiles and retention ---------------------------------------------------------------
+
+def _read_profiles(r: _Reader) -> profiles.Requirements | None:
+    """``complianceProfiles`` and ``auditPeriodDays``: what the chosen profiles require together."""
     profile_list = r.strings("complianceProfiles")
     unknown = [p for p in profile_list if p not in profiles.PROFILE_NAMES]
     for name in unknown:
@@ -561,138 +549,193 @@ def load(config: pulumi.Config | None = None) -> Settings:
     if audit_period is not None and audit_period <= 0:
         r.fail(f"{_key('auditPeriodDays')} = {audit_period} is not a number of days above 0; "
                f"use 1 or more (default {profiles.DEFAULT_AUDIT_PERIOD_DAYS})")
-    req: profiles.Requirements | None = None
-    if not unknown and audit_period is not None and audit_period > 0:
-        try:
-            req = profiles.requirements(profile_list, audit_period)
-        except profiles.ProfileError:
-            longest = profiles.CLOUDWATCH_LOGS_RETENTION_DAYS[-1]
-            r.fail(f"{_key('auditPeriodDays')} = {audit_period} makes the soc2 retention "
-                   f"{audit_period + profiles.SOC2_RETENTION_MARGIN_DAYS} days, longer than CloudWatch Logs "
-                   f"can keep the trail's log group ({longest}); use at most "
-                   f"{longest - profiles.SOC2_RETENTION_MARGIN_DAYS}")
+    if unknown or audit_period is None or audit_period <= 0:
+        return None
+    try:
+        return profiles.requirements(profile_list, audit_period)
+    except profiles.ProfileError:
+        longest = profiles.CLOUDWATCH_LOGS_RETENTION_DAYS[-1]
+        r.fail(f"{_key('auditPeriodDays')} = {audit_period} makes the soc2 retention "
+               f"{audit_period + profiles.SOC2_RETENTION_MARGIN_DAYS} days, longer than CloudWatch Logs "
+               f"can keep the trail's log group ({longest}); use at most "
+               f"{longest - profiles.SOC2_RETENTION_MARGIN_DAYS}")
+        return None
 
-    retention_raw = r.integer("archiveRetentionDays")
-    storage_class = r.string("archiveStorageClass")
-    transition_raw = r.integer("archiveTransitionDays")
-    log_group_raw = r.integer("logGroupRetentionDays")
-    access_log_raw = r.integer("accessLogRetentionDays")
-    lock_mode = r.string("objectLockMode")
-    lock_days_raw = r.integer("objectLockRetentionDays")
 
-    retention = None
-    if req is not None and retention_raw is not None:
-        if retention_raw < 0:
-            r.fail(f"{_key('archiveRetentionDays')} = {retention_raw} is negative; use a number of days, "
-                   f"or 0 for the profile default ({req.retention_default_days})")
-        elif retention_raw == 0:
-            retention = req.retention_default_days
-        elif retention_raw < req.retention_floor_days:
-            r.fail(f"{_key('archiveRetentionDays')} = {retention_raw} is below {_floor_reason(req)}; use "
-                   f"{req.retention_floor_days} or more, or 0 for the profile default "
-                   f"({req.retention_default_days})")
-        else:
-            retention = retention_raw
+@dataclass(frozen=True)
+class _LifecycleKeys:
+    """The lifecycle keys of the log stores as given (day counts parsed, nothing checked yet)."""
 
+    archive_retention: int | None
+    storage_class: str
+    transition: int | None
+    log_group_retention: int | None
+    access_log_retention: int | None
+    lock_mode: str
+    lock_days: int | None
+
+
+def _read_lifecycle_keys(r: _Reader) -> _LifecycleKeys:
+    """Parse every lifecycle key before any rule about them is checked (so a malformed number is
+    reported before what the other keys' rules find)."""
+    return _LifecycleKeys(
+        archive_retention=r.integer("archiveRetentionDays"),
+        storage_class=r.string("archiveStorageClass"),
+        transition=r.integer("archiveTransitionDays"),
+        log_group_retention=r.integer("logGroupRetentionDays"),
+        access_log_retention=r.integer("accessLogRetentionDays"),
+        lock_mode=r.string("objectLockMode"),
+        lock_days=r.integer("objectLockRetentionDays"),
+    )
+
+
+def _archive_retention(r: _Reader, req: profiles.Requirements | None, days: int | None) -> int | None:
+    """``archiveRetentionDays``: the archive's expiration day, at or above the profiles' floor."""
+    if req is None or days is None:
+        return None
+    if days < 0:
+        r.fail(f"{_key('archiveRetentionDays')} = {days} is negative; use a number of days, "
+               f"or 0 for the profile default ({req.retention_default_days})")
+        return None
+    if days == 0:
+        return req.retention_default_days
+    if days < req.retention_floor_days:
+        r.fail(f"{_key('archiveRetentionDays')} = {days} is below {_floor_reason(req)}; use "
+               f"{req.retention_floor_days} or more, or 0 for the profile default "
+               f"({req.retention_default_days})")
+        return None
+    return days
+
+
+def _archive_transition(r: _Reader, req: profiles.Requirements | None, storage_class: str, days: int | None,
+                        retention: int | None) -> int | None:
+    """``archiveStorageClass`` and ``archiveTransitionDays``: the day the archive moves to that class,
+    outside the immediately-available window when the class needs a restore (None: no transition, or a
+    reported problem)."""
     if storage_class not in profiles.ARCHIVE_STORAGE_CLASSES:
         r.fail(f"{_key('archiveStorageClass')} = {_show(storage_class)} is not an S3 archive storage "
                f"class; allowed: {', '.join(profiles.ARCHIVE_STORAGE_CLASSES)}")
+        return None
+    if req is None or days is None:
+        return None
+    needs_restore = storage_class in profiles.RESTORE_REQUIRED_STORAGE_CLASSES
+    window = req.immediately_available_days if needs_restore else 0
+    minimum = IA_MINIMUM_TRANSITION_DAYS if storage_class in IA_STORAGE_CLASSES else 1
+    default = max(profiles.DEFAULT_TRANSITION_DAYS, window, minimum)
+    if days < 0:
+        r.fail(f"{_key('archiveTransitionDays')} = {days} is negative; use a day number, "
+               f"or 0 for the default ({default})")
+    elif days == 0:
+        # The default moves aside when the objects expire first: there is nothing to archive.
+        return default if retention is None or default < retention else None
+    elif days < window:
+        _, owners = profiles.binding_floor(req.profiles, req.audit_period_days,
+                                           lambda one: one.immediately_available_days)
+        no_restore = ", ".join(c for c in profiles.ARCHIVE_STORAGE_CLASSES
+                               if c not in profiles.RESTORE_REQUIRED_STORAGE_CLASSES)
+        r.fail(f"{_key('archiveTransitionDays')} = {days} moves logs to {storage_class}, which "
+               f"needs a restore, inside the {' and '.join(owners)} immediately-available window of "
+               f"{window} days ({clauses.IMMEDIATE_ACCESS}); use {window} or more, a class that needs no "
+               f"restore ({no_restore}), or 0 for the default ({default})")
+    elif days < minimum:
+        r.fail(f"{_key('archiveTransitionDays')} = {days} is below the {minimum}-day minimum "
+               f"S3 requires before a transition to {storage_class}; use {minimum} or more")
+    elif retention is not None and days >= retention:
+        r.fail(f"{_key('archiveTransitionDays')} = {days} is at or after the expiration on day "
+               f"{retention} (archiveRetentionDays); use a value below {retention}, or 0 for the "
+               f"default")
+    else:
+        return days
+    return None
 
-    transition: int | None = None
-    if req is not None and transition_raw is not None and storage_class in profiles.ARCHIVE_STORAGE_CLASSES:
-        needs_restore = storage_class in profiles.RESTORE_REQUIRED_STORAGE_CLASSES
-        window = req.immediately_available_days if needs_restore else 0
-        minimum = IA_MINIMUM_TRANSITION_DAYS if storage_class in IA_STORAGE_CLASSES else 1
-        default = max(profiles.DEFAULT_TRANSITION_DAYS, window, minimum)
-        if transition_raw < 0:
-            r.fail(f"{_key('archiveTransitionDays')} = {transition_raw} is negative; use a day number, "
-                   f"or 0 for the default ({default})")
-        elif transition_raw == 0:
-            # The default moves aside when the objects expire first: there is nothing to archive.
-            transition = default if retention is None or default < retention else None
-        elif transition_raw < window:
-            owners = [p for p in req.profiles if profiles.PROFILES[p].immediately_available_days == window]
-            no_restore = ", ".join(c for c in profiles.ARCHIVE_STORAGE_CLASSES
-                                   if c not in profiles.RESTORE_REQUIRED_STORAGE_CLASSES)
-            r.fail(f"{_key('archiveTransitionDays')} = {transition_raw} moves logs to {storage_class}, which "
-                   f"needs a restore, inside the {' and '.join(owners)} immediately-available window of "
-                   f"{window} days (PCI DSS v4.0.1 10.5.1); use {window} or more, a class that needs no "
-                   f"restore ({no_restore}), or 0 for the default ({default})")
-        elif transition_raw < minimum:
-            r.fail(f"{_key('archiveTransitionDays')} = {transition_raw} is below the {minimum}-day minimum "
-                   f"S3 requires before a transition to {storage_class}; use {minimum} or more")
-        elif retention is not None and transition_raw >= retention:
-            r.fail(f"{_key('archiveTransitionDays')} = {transition_raw} is at or after the expiration on day "
-                   f"{retention} (archiveRetentionDays); use a value below {retention}, or 0 for the "
-                   f"default")
-        else:
-            transition = transition_raw
 
+def _log_group_retention(r: _Reader, req: profiles.Requirements | None, days: int | None,
+                         retention: int | None) -> int | None:
+    """``logGroupRetentionDays``: a retention CloudWatch Logs accepts, at or above the profiles' minimum."""
+    if req is None or retention is None or days is None:
+        return None
     valid_log_days = profiles.CLOUDWATCH_LOGS_RETENTION_DAYS
-    log_group_days = None
-    if req is not None and retention is not None and log_group_raw is not None:
-        longest = valid_log_days[-1]
-        default = profiles.round_up_log_retention(max(profiles.LOG_GROUP_MIN_RETENTION_DAYS, retention)) \
-            if retention <= longest else longest
-        minimum = req.log_group_min_retention_days
-        if log_group_raw == 0:
-            log_group_days = default
-        elif log_group_raw not in valid_log_days:
-            r.fail(f"{_key('logGroupRetentionDays')} = {log_group_raw} is not a retention CloudWatch Logs "
-                   f"accepts; allowed: {', '.join(str(d) for d in valid_log_days if d >= minimum)}, or 0 "
-                   f"for the default ({default})")
-        elif log_group_raw < minimum:
-            who = f"the {' and '.join(req.profiles)} minimum" if req.profiles else "the minimum"
-            r.fail(f"{_key('logGroupRetentionDays')} = {log_group_raw} is below {who} of {minimum} days for "
-                   f"the trail's log group; use one of "
-                   f"{', '.join(str(d) for d in valid_log_days if d >= minimum)}, or 0 for the default "
-                   f"({default})")
-        else:
-            log_group_days = log_group_raw
+    longest = valid_log_days[-1]
+    default = profiles.round_up_log_retention(max(profiles.LOG_GROUP_MIN_RETENTION_DAYS, retention)) \
+        if retention <= longest else longest
+    minimum = req.log_group_min_retention_days
+    if days == 0:
+        return default
+    if days not in valid_log_days:
+        r.fail(f"{_key('logGroupRetentionDays')} = {days} is not a retention CloudWatch Logs "
+               f"accepts; allowed: {', '.join(str(d) for d in valid_log_days if d >= minimum)}, or 0 "
+               f"for the default ({default})")
+        return None
+    if days < minimum:
+        who = f"the {' and '.join(req.profiles)} minimum" if req.profiles else "the minimum"
+        r.fail(f"{_key('logGroupRetentionDays')} = {days} is below {who} of {minimum} days for "
+               f"the trail's log group; use one of "
+               f"{', '.join(str(d) for d in valid_log_days if d >= minimum)}, or 0 for the default "
+               f"({default})")
+        return None
+    return days
 
+
+def _read_encryption(r: _Reader) -> str:
+    """``encryption``: one of ``ENCRYPTION_MODES``."""
     encryption = r.string("encryption")
     if encryption not in ENCRYPTION_MODES:
         r.fail(f"{_key('encryption')} = {_show(encryption)} is not an encryption mode; "
                f"allowed: {', '.join(ENCRYPTION_MODES)}")
+    return encryption
 
+
+def _read_access_logging(r: _Reader, req: profiles.Requirements | None, days: int | None,
+                         retention: int | None) -> tuple[bool, int | None]:
+    """``accessLogging`` (required by some profiles) and ``accessLogRetentionDays`` (checked with
+    ``days``, at or above the profiles' floor): whether access is logged, and for how long."""
     access_logging = r.boolean("accessLogging")
-    access_log_days = None
     if req is not None:
         required_by = _profiles_with(req, "access_logging")
         if not access_logging and required_by:
             sources = "; ".join(f"{p}: {_ACCESS_LOGGING_SOURCES[p]}" for p in required_by)
             r.fail(f"{_key('accessLogging')} = false is not allowed under {', '.join(required_by)} "
                    f"(access to the audit logs must itself be logged; {sources}); use true")
-    if req is not None and retention is not None and access_log_raw is not None:
-        if access_log_raw < 0:
-            r.fail(f"{_key('accessLogRetentionDays')} = {access_log_raw} is negative; use a number of days, "
-                   f"or 0 for the archive's retention ({retention})")
-        elif access_log_raw == 0:
-            access_log_days = retention
-        elif access_log_raw < req.retention_floor_days:
-            r.fail(f"{_key('accessLogRetentionDays')} = {access_log_raw} is below {_floor_reason(req)}; use "
-                   f"{req.retention_floor_days} or more, or 0 for the archive's retention ({retention})")
-        else:
-            access_log_days = access_log_raw
+    if req is None or retention is None or days is None:
+        return access_logging, None
+    if days < 0:
+        r.fail(f"{_key('accessLogRetentionDays')} = {days} is negative; use a number of days, "
+               f"or 0 for the archive's retention ({retention})")
+        return access_logging, None
+    if days == 0:
+        return access_logging, retention
+    if days < req.retention_floor_days:
+        r.fail(f"{_key('accessLogRetentionDays')} = {days} is below {_floor_reason(req)}; use "
+               f"{req.retention_floor_days} or more, or 0 for the archive's retention ({retention})")
+        return access_logging, None
+    return access_logging, days
 
-    if lock_mode not in ("", *OBJECT_LOCK_MODES):
-        r.fail(f"{_key('objectLockMode')} = {_show(lock_mode)} is not an S3 Object Lock mode; "
+
+def _object_lock(r: _Reader, mode: str, days: int | None, retention: int | None) -> int:
+    """``objectLockMode`` and ``objectLockRetentionDays`` (checked with ``mode`` and ``days``): the
+    default retention of locked objects, 0 when Object Lock is off."""
+    if mode not in ("", *OBJECT_LOCK_MODES):
+        r.fail(f"{_key('objectLockMode')} = {_show(mode)} is not an S3 Object Lock mode; "
                f"allowed: \"\" (off), {', '.join(OBJECT_LOCK_MODES)}")
-    lock_days = 0
-    if lock_days_raw is not None:
-        if lock_days_raw < 0:
-            r.fail(f"{_key('objectLockRetentionDays')} = {lock_days_raw} is negative; use a number of days, "
-                   f"or 0 for the expiration day")
-        elif lock_days_raw and not lock_mode:
-            r.fail(f"{_key('objectLockRetentionDays')} = {lock_days_raw} has no effect while objectLockMode "
-                   f"is \"\"; set objectLockMode to GOVERNANCE or COMPLIANCE, or use 0")
-        elif retention is not None and lock_days_raw > retention:
-            r.fail(f"{_key('objectLockRetentionDays')} = {lock_days_raw} is beyond the expiration on day "
-                   f"{retention} (archiveRetentionDays); use at most {retention}, or 0 for the "
-                   f"expiration day")
-        elif lock_mode and retention is not None:
-            lock_days = lock_days_raw or retention
+    if days is None:
+        return 0
+    if days < 0:
+        r.fail(f"{_key('objectLockRetentionDays')} = {days} is negative; use a number of days, "
+               f"or 0 for the expiration day")
+    elif days and not mode:
+        r.fail(f"{_key('objectLockRetentionDays')} = {days} has no effect while objectLockMode "
+               f"is \"\"; set objectLockMode to GOVERNANCE or COMPLIANCE, or use 0")
+    elif retention is not None and days > retention:
+        r.fail(f"{_key('objectLockRetentionDays')} = {days} is beyond the expiration on day "
+               f"{retention} (archiveRetentionDays); use at most {retention}, or 0 for the "
+               f"expiration day")
+    elif mode and retention is not None:
+        return days or retention
+    return 0
 
+
+def _read_protection(r: _Reader, req: profiles.Requirements | None) -> tuple[bool, bool]:
+    """``forceDestroy`` and ``protectResources``, which a profile requires false and true."""
     force_destroy = r.boolean("forceDestroy")
     if req is not None and force_destroy and req.profiles:
         r.fail(f"{_key('forceDestroy')} = true is not allowed under {', '.join(req.profiles)}: "
@@ -702,16 +745,29 @@ def load(config: pulumi.Config | None = None) -> Settings:
         r.fail(f"{_key('protectResources')} = false is not allowed under {', '.join(req.profiles)}: "
                f"pulumi destroy could delete the trail, its buckets, key and log groups, the audit "
                f"evidence; use true")
+    return force_destroy, protect
 
-    # --- names --------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _Names:
+    trail: str
+    bucket: str
+    access_log_bucket: str
+    log_group: str
+    app_audit_log_group: str | None  # None: no application audit log group
+
+
+def _read_names(r: _Reader, stack: str, account_id: str) -> _Names:
+    """``trailName``, ``bucketNamePrefix``, ``logGroupName`` and the application audit log group
+    (``appAuditLogGroup``, ``appAuditLogGroupName``): names the receiving services accept."""
     trail_name = r.string("trailName")
     problem = trail_name_problem(trail_name)
     if problem:
         r.fail(f"{_key('trailName')} = {_show(trail_name)} {problem}")
     prefix = r.string("bucketNamePrefix")
     stack_part = re.sub(r"[^a-z0-9-]", "-", stack.lower())
-    bucket_name = f"{prefix}-{identity.account_id}-{stack_part}"
-    access_log_bucket_name = f"{prefix}-access-{identity.account_id}-{stack_part}"
+    bucket_name = f"{prefix}-{account_id}-{stack_part}"
+    access_log_bucket_name = f"{prefix}-access-{account_id}-{stack_part}"
     _check_bucket_prefix(r, prefix, bucket_name, access_log_bucket_name)
     log_group_name = r.string("logGroupName")
     problem = log_group_name_problem(log_group_name)
@@ -726,18 +782,35 @@ def load(config: pulumi.Config | None = None) -> Settings:
         elif app_log_group_name == log_group_name:
             r.fail(f"{_key('appAuditLogGroupName')} = {_show(app_log_group_name)} is the trail's log group; "
                    f"use a different name")
+    return _Names(trail=trail_name, bucket=bucket_name, access_log_bucket=access_log_bucket_name,
+                  log_group=log_group_name, app_audit_log_group=app_log_group_name if app_log_group else None)
 
-    # --- access -------------------------------------------------------------------------------
+
+def _read_readers(r: _Reader, req: profiles.Requirements | None, partition: str,
+                  account_id: str) -> tuple[tuple[str, ...], str | None]:
+    """``auditorRoleArns`` and ``breakGlassRoleArn``: roles of this account that may read the logs
+    (duplicates dropped), and the one that may delete log objects (None: nobody)."""
     auditors = r.strings("auditorRoleArns")
-    _check_arns(r, "auditorRoleArns", auditors, partition.partition)
+    _check_arns(r, "auditorRoleArns", auditors, partition)
     break_glass = r.string("breakGlassRoleArn")
-    problem = role_arn_problem(break_glass, partition.partition) if break_glass else None
+    problem = role_arn_problem(break_glass, partition) if break_glass else None
     if problem:
         r.fail(f"{_key('breakGlassRoleArn')} = {_show(break_glass)} {problem}; or use \"\" so that "
                f"nobody may delete log objects")
-    _check_readers(r, auditors, break_glass, identity.account_id, req)
+    _check_readers(r, auditors, break_glass, account_id, req)
+    return tuple(dict.fromkeys(auditors)), break_glass or None
 
-    # --- alarms -------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _Alarms:
+    emails: tuple[str, ...]
+    https_endpoints: tuple[str, ...]
+    controls: tuple[monitoring.MonitoringControl, ...]  # the enabled ones
+
+
+def _read_alarms(r: _Reader, req: profiles.Requirements | None) -> _Alarms:
+    """``alarmEmails``, ``alarmHttpsEndpoints`` and ``disabledAlarms``: the alarms and who they notify,
+    which a monitoring profile requires (duplicates dropped)."""
     emails = r.strings("alarmEmails")
     for email in emails:
         if not _EMAIL.match(email):
@@ -754,14 +827,31 @@ def load(config: pulumi.Config | None = None) -> Settings:
         monitored_by = _profiles_with(req, "monitoring_alarms")
         if monitored_by and not emails and not endpoints:
             r.fail(f"{_key('alarmEmails')} = [] and {_key('alarmHttpsEndpoints')} = [] leave the alarms "
-                   f"without a subscribed destination, which {', '.join(monitored_by)} requires (SOC 2 "
-                   f"CC7.2, automated monitoring); add at least one e-mail address or HTTPS endpoint")
+                   f"without a subscribed destination, which {', '.join(monitored_by)} requires "
+                   f"({clauses.ALARMS}, automated monitoring); add at least one e-mail address or HTTPS "
+                   f"endpoint")
         if monitored_by and disabled:
             r.fail(f"{_key('disabledAlarms')} = {_show(disabled)} switches alarms off, which "
-                   f"{', '.join(monitored_by)} does not allow (SOC 2 CC7.2: every alarm exists and "
+                   f"{', '.join(monitored_by)} does not allow ({clauses.ALARMS}: every alarm exists and "
                    f"notifies); use []")
+    return _Alarms(emails=tuple(dict.fromkeys(emails)), https_endpoints=tuple(dict.fromkeys(endpoints)),
+                   controls=tuple(c for c in monitoring.ALL_CONTROLS if c.key not in disabled))
 
-    # --- trail --------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _Trail:
+    sns_notification: bool
+    insights: bool
+    organization_id: str | None  # set only for an organization trail
+    dynamodb_tables: tuple[str, ...]
+    lambda_functions: tuple[str, ...]
+    s3_buckets: tuple[str, ...]
+
+
+def _read_trail(r: _Reader, names: _Names) -> _Trail:
+    """``trailSnsNotification``, ``insights``, the organization trail (``organizationTrail``,
+    ``organizationId``) and the data events (``dataEvent*``; never the stack's own log buckets,
+    duplicates dropped)."""
     sns_notification = r.boolean("trailSnsNotification")
     insights = r.boolean("insights")
     organization_trail = r.boolean("organizationTrail")
@@ -784,17 +874,51 @@ def load(config: pulumi.Config | None = None) -> Settings:
         if problem:
             r.fail(f"{_key('dataEventS3Buckets')} = {_show(artifact_buckets)} contains {_show(value)}, which "
                    f"{problem}")
-    for own in (bucket_name, access_log_bucket_name):
+    for own in (names.bucket, names.access_log_bucket):
         if own in artifact_buckets:
             # Logging object events of the log bucket records every log delivery: a feedback loop.
             r.fail(f"{_key('dataEventS3Buckets')} = {_show(artifact_buckets)} contains this stack's own "
                    f"log bucket {_show(own)}; list only spawn's artifact buckets")
+    return _Trail(sns_notification=sns_notification, insights=insights,
+                  organization_id=organization_id if organization_trail else None,
+                  dynamodb_tables=tuple(dict.fromkeys(tables)),
+                  lambda_functions=tuple(dict.fromkeys(functions)),
+                  s3_buckets=tuple(dict.fromkeys(artifact_buckets)))
 
+
+def _read_kms_deletion_window(r: _Reader) -> int | None:
+    """``kmsDeletionWindowDays``: within the window AWS KMS accepts."""
     deletion_window = r.integer("kmsDeletionWindowDays")
     low, high = KMS_DELETION_WINDOW
     if deletion_window is not None and not low <= deletion_window <= high:
         r.fail(f"{_key('kmsDeletionWindowDays')} = {deletion_window} is outside the {low} to {high} days "
                f"AWS KMS accepts; use {low} to {high}")
+    return deletion_window
+
+
+def load(config: pulumi.Config | None = None) -> Settings:
+    """Read and validate the stack's config; raise one ``ConfigError`` listing every problem."""
+    config = config or pulumi.Config(PROJECT)
+    r = _Reader(config)
+    stack = pulumi.get_stack()
+    identity = aws.get_caller_identity()
+    partition = aws.get_partition()
+    region = aws.get_region().region
+
+    req = _read_profiles(r)
+    lifecycle = _read_lifecycle_keys(r)
+    retention = _archive_retention(r, req, lifecycle.archive_retention)
+    transition = _archive_transition(r, req, lifecycle.storage_class, lifecycle.transition, retention)
+    log_group_days = _log_group_retention(r, req, lifecycle.log_group_retention, retention)
+    encryption = _read_encryption(r)
+    access_logging, access_log_days = _read_access_logging(r, req, lifecycle.access_log_retention, retention)
+    lock_days = _object_lock(r, lifecycle.lock_mode, lifecycle.lock_days, retention)
+    force_destroy, protect = _read_protection(r, req)
+    names = _read_names(r, stack, identity.account_id)
+    auditors, break_glass = _read_readers(r, req, partition.partition, identity.account_id)
+    alarms = _read_alarms(r, req)
+    trail = _read_trail(r, names)
+    deletion_window = _read_kms_deletion_window(r)
 
     for warning in undeclared_key_warnings(_config_keys(), declared_keys()):
         pulumi.log.warn(warning)
@@ -815,32 +939,32 @@ def load(config: pulumi.Config | None = None) -> Settings:
         dns_suffix=partition.dns_suffix,
         requirements=req,
         archive_retention_days=retention,
-        archive_storage_class=storage_class,
+        archive_storage_class=lifecycle.storage_class,
         archive_transition_days=transition,
         log_group_retention_days=log_group_days,
         encryption=encryption,
         access_logging=access_logging,
         access_log_retention_days=access_log_days if access_logging else 0,
-        object_lock_mode=lock_mode or None,
+        object_lock_mode=lifecycle.lock_mode or None,
         object_lock_retention_days=lock_days,
         force_destroy=force_destroy,
         protect=protect,
-        trail_name=trail_name,
-        bucket_name=bucket_name,
-        access_log_bucket_name=access_log_bucket_name,
-        log_group_name=log_group_name,
-        app_audit_log_group_name=app_log_group_name if app_log_group else None,
-        auditor_role_arns=tuple(dict.fromkeys(auditors)),
-        break_glass_role_arn=break_glass or None,
-        alarm_emails=tuple(dict.fromkeys(emails)),
-        alarm_https_endpoints=tuple(dict.fromkeys(endpoints)),
-        alarm_controls=tuple(c for c in monitoring.ALL_CONTROLS if c.key not in disabled),
-        trail_sns_notification=sns_notification,
-        insights=insights,
-        organization_id=organization_id if organization_trail else None,
-        data_event_dynamodb_tables=tuple(dict.fromkeys(tables)),
-        data_event_lambda_functions=tuple(dict.fromkeys(functions)),
-        data_event_s3_buckets=tuple(dict.fromkeys(artifact_buckets)),
+        trail_name=names.trail,
+        bucket_name=names.bucket,
+        access_log_bucket_name=names.access_log_bucket,
+        log_group_name=names.log_group,
+        app_audit_log_group_name=names.app_audit_log_group,
+        auditor_role_arns=auditors,
+        break_glass_role_arn=break_glass,
+        alarm_emails=alarms.emails,
+        alarm_https_endpoints=alarms.https_endpoints,
+        alarm_controls=alarms.controls,
+        trail_sns_notification=trail.sns_notification,
+        insights=trail.insights,
+        organization_id=trail.organization_id,
+        data_event_dynamodb_tables=trail.dynamodb_tables,
+        data_event_lambda_functions=trail.lambda_functions,
+        data_event_s3_buckets=trail.s3_buckets,
         kms_deletion_window_days=deletion_window,
     )
 

@@ -31,7 +31,9 @@ from typing import Any
 
 import pulumi
 
-from .analyzer import PolicyError, launch_pack, run_policy_pack, terminate_live_processes
+from .pack_client import launch_pack, terminate_live_processes
+from .pack_config import PolicyError
+from .pack_run import run_policy_pack
 from .project import ProjectError, load_project, load_stack_config, set_config_path
 from .render import (
     FORMATS,

@@ -21,7 +21,7 @@ from typing import Any
 import pulumi
 
 from . import __version__
-from .analyzer import Diagnostic, PackResult
+from .pack_run import Diagnostic, PackResult
 from .runner import UNKNOWN, ProgramRun, ResourceRecord
 
 FORMATS = ("text", "json", "markdown", "sarif", "junit")

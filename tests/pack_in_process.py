@@ -21,7 +21,8 @@ from typing import Any
 
 from pulumi.runtime.proto import analyzer_pb2
 
-from offline_preview.analyzer import PackResult, PolicyPackProcess, analyze_request, run_policy_pack
+from offline_preview.pack_client import PolicyPackProcess
+from offline_preview.pack_run import PackResult, run_policy_pack
 
 
 class InProcessPack(PolicyPackProcess):
@@ -91,8 +92,8 @@ class InProcessPack(PolicyPackProcess):
             stack=self.stack, project=self.project, organization="organization", dry_run=self.dry_run,
             config=self.config, config_secret_keys=self.secret_keys))
 
-    def analyze_many(self, records: list, window: int = 4, providers: dict | None = None) -> list:
-        return [self._call("Analyze", analyze_request(r, providers)) for r in records]
+    def analyze_many(self, requests, window: int = 4) -> list:
+        return [self._call("Analyze", r) for r in requests]
 
 
 def run_pack_in_process(run: Any, pack_dir: str | Path, config_file: str | Path | None = None) -> PackResult:

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from pack_in_process import InProcessPack, run_cli_in_process
 
-from offline_preview.analyzer import run_policy_pack
+from offline_preview.pack_run import run_policy_pack
 from offline_preview.runner import run_program
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -29,10 +29,10 @@ from pulumi_policy import EnforcementLevel
 from pulumi_policy.policy import _PolicyAnalyzerServicer
 
 from offline_preview import cli
-from offline_preview.analyzer import (
+from offline_preview.pack_client import pack_info_from_proto
+from offline_preview.pack_config import (
     PolicyError,
     load_policy_config_file,
-    pack_info_from_proto,
     parse_policy_config,
     reconcile_config,
 )

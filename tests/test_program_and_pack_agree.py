@@ -14,11 +14,11 @@ import json
 from pathlib import Path
 
 import pytest
-from audit_policies import profiles
 from audit_policies.pack import ALL_POLICIES
 from pack_in_process import InProcessPack
+from spawn_compliance import profiles
 
-from offline_preview.analyzer import run_policy_pack
+from offline_preview.pack_run import run_policy_pack
 from offline_preview.runner import run_program
 
 ROOT = Path(__file__).resolve().parents[1]

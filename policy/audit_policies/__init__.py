@@ -1,6 +1,5 @@
-"""spawn-audit compliance rules and the profile table they share with the Pulumi program.
+"""spawn-audit's compliance rules for any Pulumi AWS program.
 
-Deliberately empty of imports: the Pulumi program imports ``audit_policies.profiles`` without having
-``pulumi_policy`` installed, so nothing here may pull the policy SDK in. The policies are collected in
-``audit_policies.pack``.
+The policies are collected in ``audit_policies.pack``; the tables they share with the Pulumi program
+(profiles, monitoring controls, regulation clauses) are in the sibling package ``spawn_compliance``.
 """

@@ -26,8 +26,9 @@ from typing import Any
 
 from pulumi_policy import EnforcementLevel, Severity
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
+from spawn_compliance import clauses, monitoring, profiles
 
-from audit_policies import base, controls, monitoring, profiles, settings
+from audit_policies import base, controls, settings
 from audit_policies.graph import METRIC_ALARM, TRAIL, Graph, Node, arn_identity, known_str
 from audit_policies.props import Unknown, as_bool, as_number, fmt_number, get, is_set, is_unknown, items
 
@@ -48,23 +49,20 @@ def _trail_groups_or_not_applicable(g: Graph, args: Any) -> list[Node]:
 def _retention_floor(ctx: base.Context) -> tuple[int, str]:
     """The effective minimum and the words naming who sets it."""
     s = ctx.settings
-    by_profile = {p: profiles.requirements([p], s["auditPeriodDays"]) for p in s.profiles}
-    profile_floor = ctx.req.log_group_min_retention_days
+    profile_floor, binding = profiles.binding_floor(s.profiles, s["auditPeriodDays"],
+                                                    lambda r: r.log_group_min_retention_days)
     if s["minRetentionDays"] > profile_floor:
         return s["minRetentionDays"], "under pack config minRetentionDays"
     baseline = f"the one-year baseline for trail log groups (Security Hub CloudWatch.16, " \
                f"{profiles.LOG_GROUP_MIN_RETENTION_DAYS} days)"
-    if not by_profile:
+    if not binding:
         return profile_floor, f"under the sandbox profile: {baseline}"
-    sources = []
-    for name, req in by_profile.items():
-        if req.log_group_min_retention_days != profile_floor:
-            continue
-        if req.retention_floor_days > profiles.LOG_GROUP_MIN_RETENTION_DAYS:
-            sources.append(f"{name} ({controls.RETENTION_CLAUSES[name]})")
-        else:
-            sources.append(f"{name} ({baseline})")
-    return profile_floor, "under " + ", ".join(sources)
+
+    def source(name: str) -> str:
+        own = profiles.requirements([name], s["auditPeriodDays"]).retention_floor_days
+        return clauses.RETENTION[name] if own > profiles.LOG_GROUP_MIN_RETENTION_DAYS else baseline
+
+    return profile_floor, "under " + ", ".join(f"{name} ({source(name)})" for name in binding)
 
 
 def always_one_year_or_profile(_s: settings.Settings) -> bool:

@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from audit_policies import profiles
+from spawn_compliance import profiles
 
 TAG_KEY = "spawn-audit:compliance-profiles"
 SANDBOX_VALUE = "sandbox"

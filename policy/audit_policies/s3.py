@@ -21,8 +21,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pulumi_policy import EnforcementLevel, Severity
+from spawn_compliance import clauses, profiles
 
-from audit_policies import base, controls, graph, policy_doc, profiles, settings
+from audit_policies import base, graph, policy_doc, settings
 from audit_policies.graph import Graph, Node
 from audit_policies.props import (
     Unknown,
@@ -393,11 +394,9 @@ def _floor_source(ctx: base.Context, configured_key: str,
     A configured floor above every profile's is attributed to the pack config key instead.
     """
     s = ctx.settings
-    by_profile = {p: per_profile(profiles.requirements([p], s["auditPeriodDays"])) for p in s.profiles}
-    profile_floor = max(by_profile.values(), default=0)
+    profile_floor, binding = profiles.binding_floor(s.profiles, s["auditPeriodDays"], per_profile)
     if s[configured_key] > profile_floor:
         return s[configured_key], f"under pack config {configured_key}"
-    binding = [p for p, days in by_profile.items() if days == profile_floor]
     return profile_floor, "under " + ", ".join(f"{p} ({clause_of(p)})" for p in binding)
 
 
@@ -433,7 +432,7 @@ def _retention(ctx: base.Context, g: Graph, bucket: Node, trails: list[Node]) ->
     retention already keeps every version to the floor: then a short noncurrent expiration only
     removes versions after their lock has run out (the lifetime is then 'at least N, deleted by N+1')."""
     floor, source = _floor_source(ctx, "minRetentionDays", lambda r: r.retention_floor_days,
-                                  lambda p: controls.RETENTION_CLAUSES[p])
+                                  lambda p: clauses.RETENTION[p])
     where = f"on bucket {bucket.label()}"
     lock: Any = None
     for rule in log_lifecycle_rules(g, bucket, trails):
@@ -480,7 +479,7 @@ def retention_floor_set(s: settings.Settings) -> bool:
 
 def _immediate_access(ctx: base.Context, g: Graph, bucket: Node, trails: list[Node]) -> None:
     window, source = _floor_source(ctx, "immediatelyAvailableDays", lambda r: r.immediately_available_days,
-                                   lambda p: controls.IMMEDIATE_ACCESS_CLAUSE)
+                                   lambda p: clauses.IMMEDIATE_ACCESS)
     for rule in log_lifecycle_rules(g, bucket, trails):
         for days, date, storage_class in rule.transitions:
             days_n = as_number(days)

@@ -19,8 +19,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from spawn_compliance import profiles
+
 from audit_policies import declared as declared_profiles
-from audit_policies import profiles
 
 # Strict by default: an organisation that applies the pack without config gets every profile.
 DEFAULT_PROFILES = list(profiles.PROFILE_NAMES)

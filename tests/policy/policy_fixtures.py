@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import json
 
-from audit_policies import monitoring
 from policy_harness import R
+from spawn_compliance import monitoring
 
 ACCOUNT = "111122223333"
 REGION = "us-east-1"

@@ -25,7 +25,8 @@ from pulumi.runtime import proto
 from pulumi_policy import EnforcementLevel
 from pulumi_policy.policy import _PolicyAnalyzerServicer
 
-from offline_preview.analyzer import PolicyError, pack_info_from_proto, parse_policy_config, reconcile_config
+from offline_preview.pack_client import pack_info_from_proto
+from offline_preview.pack_config import PolicyError, parse_policy_config, reconcile_config
 
 _PROTO_LEVELS = {"advisory": proto.ADVISORY, "mandatory": proto.MANDATORY, "remediate": proto.REMEDIATE,
                  "disabled": proto.DISABLED}
@@ -38,7 +39,7 @@ VERSION = "0.1.0"
 def engine_config(user: dict[str, Any] | None = None) -> dict[str, tuple[int, dict]]:
     """What the engine sends in Configure for a --policy-pack-config document.
 
-    The engine's steps are the offline preview's own (``offline_preview.analyzer``): parse the
+    The engine's steps are the offline preview's own (``offline_preview.pack_config``): parse the
     document, apply each policy's schema defaults, validate with JSON Schema, and give every policy
     an explicit level. A document the engine would refuse raises ``jsonschema.ValidationError``.
     """

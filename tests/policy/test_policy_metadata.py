@@ -101,8 +101,10 @@ def test_main_only_builds_the_pack():
     assert [ast.unparse(c.value.func) for c in calls] == ["servicer.install", "PolicyPack"]
 
 
-def test_profiles_import_without_the_policy_sdk():
-    """The Pulumi program imports audit_policies.profiles where pulumi_policy may be absent."""
-    code = ("import sys; import audit_policies.profiles; "
-            "assert 'pulumi_policy' not in sys.modules, 'audit_policies pulls in pulumi_policy'")
+def test_shared_tables_import_with_the_standard_library_only():
+    """The Pulumi program imports spawn_compliance where pulumi_policy may be absent; nothing in it
+    may pull in the policy SDK or the Pulumi SDK."""
+    code = ("import sys; from spawn_compliance import clauses, monitoring, profiles; "
+            "leaked = sorted(m for m in sys.modules if m.split('.')[0] in ('pulumi', 'pulumi_policy')); "
+            "assert not leaked, leaked")
     subprocess.run([sys.executable, "-c", code], cwd=matrix.POLICY_DIR, check=True)

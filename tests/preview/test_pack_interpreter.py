@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from preview_helpers import REPO
 
-from offline_preview.analyzer import pack_interpreter
+from offline_preview.pack_client import pack_interpreter
 
 IMPORT_PACK = "import pulumi_policy, audit_policies.pack as p; print(len(p.ALL_POLICIES))"
 

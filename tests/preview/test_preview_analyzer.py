@@ -12,13 +12,9 @@ from pathlib import Path
 import pytest
 from preview_helpers import PACK, PROGRAM
 
-from offline_preview.analyzer import (
-    PolicyError,
-    PolicyPackProcess,
-    load_policy_config_file,
-    reconcile_config,
-    run_policy_pack,
-)
+from offline_preview.pack_client import PolicyPackProcess
+from offline_preview.pack_config import PolicyError, load_policy_config_file, reconcile_config
+from offline_preview.pack_run import run_policy_pack
 from offline_preview.runner import run_program
 
 

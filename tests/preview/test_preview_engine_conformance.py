@@ -16,18 +16,15 @@ from pathlib import Path
 
 import grpc
 import pytest
+from google.protobuf import json_format
 from pack_in_process import run_pack_in_process
-from preview_helpers import PACK, PROGRAM, REPO, preview_args, run_cli, run_cli_in_process
+from preview_helpers import PACK, PROGRAM, REPO, InProcessPack, preview_args, run_cli, run_cli_in_process
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
 from offline_preview import cli
-from offline_preview.analyzer import (
-    PolicyConfig,
-    PolicyError,
-    PolicyPackProcess,
-    load_policy_config_file,
-    run_policy_pack,
-)
+from offline_preview.pack_client import PolicyPackProcess
+from offline_preview.pack_config import PolicyConfig, PolicyError, load_policy_config_file
+from offline_preview.pack_run import run_policy_pack
 from offline_preview.project import ProjectError, load_project, load_stack_config
 from offline_preview.runner import UNKNOWN, run_program
 from offline_preview.state import StateError, load_state
@@ -392,6 +389,36 @@ def test_configure_always_sends_properties_as_the_engine_does() -> None:
     assert request.policyConfig["no-config"].HasField("properties")
     assert dict(request.policyConfig["no-config"].properties) == {}
     assert request.policyConfig["with-config"].properties["minimumDays"] == 365
+
+
+class _ConfigureRecordingPack(InProcessPack):
+    """The real pack served in-process, keeping every ``Configure`` request the preview sends it."""
+
+    def __init__(self, pack_dir: Path, **kwargs) -> None:
+        super().__init__(pack_dir, **kwargs)
+        self.configure_requests: list[analyzer_pb2.ConfigureAnalyzerRequest] = []
+
+    def _call(self, method: str, request):
+        if method == "Configure":
+            self.configure_requests.append(request)
+        return super()._call(method, request)
+
+
+@pytest.mark.parametrize("config_file", [None, "hipaa.json"])
+def test_every_policy_in_configure_carries_a_properties_struct(fixture_run, config_file) -> None:
+    # The engine sends each entry's properties through structpb.NewStruct, an empty Struct for a
+    # policy without config, never an absent field (a Node.js pack fails on an absent one).
+    pack_dir = REPO / "policy"
+    pack = _ConfigureRecordingPack(pack_dir, project=fixture_run.project.name, stack=fixture_run.stack)
+    config = pack_dir / "config" / config_file if config_file else None
+    result = run_policy_pack(fixture_run, pack_dir, config, process=pack)
+    [request] = pack.configure_requests
+    assert sorted(request.policyConfig) == sorted(p.name for p in result.pack.policies)
+    empty = [name for name, cfg in result.config.items() if not cfg.properties]
+    assert empty and len(empty) < len(result.config)  # both kinds of entry are in the request
+    for name, entry in request.policyConfig.items():
+        assert entry.HasField("properties"), name
+        assert json_format.MessageToDict(entry.properties) == result.config[name].properties, name
 
 
 @pytest.fixture(scope="module")

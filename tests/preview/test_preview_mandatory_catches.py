@@ -31,9 +31,9 @@ import pytest
 from preview_helpers import FIXTURES, REPO, run_cli_in_process
 
 sys.path.insert(0, str(REPO / "policy"))
-from audit_policies import monitoring  # noqa: E402
 from audit_policies.pack import ALL_POLICIES  # noqa: E402
 from pulumi_policy import EnforcementLevel  # noqa: E402
+from spawn_compliance import monitoring  # noqa: E402
 
 BREAKABLE = FIXTURES / "breakable"
 POLICY_PACK = REPO / "policy"

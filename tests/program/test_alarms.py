@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from audit_policies import monitoring
 from program_support import ACCOUNT, document, ok, one
+from spawn_compliance import monitoring
 
 from offline_preview.runner import ProgramRun
 

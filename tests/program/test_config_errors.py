@@ -32,11 +32,11 @@ CASES: list[tuple[str, str, dict[str, Any], str]] = [
      "spawn-audit:archiveRetentionDays = -1 is negative; use a number of days, or 0 for the profile "
      "default (2555)"),
     ("retention-below-pci-floor", "prod", {**PCI_BASELINE, "archiveRetentionDays": 300},
-     "spawn-audit:archiveRetentionDays = 300 is below the pci-dss floor of 365 days (PCI DSS v4.0.1 10.5.1); "
+     "spawn-audit:archiveRetentionDays = 300 is below the pci-dss floor of 365 days (PCI DSS 10.5.1); "
      "use 365 or more, or 0 for the profile default (365)"),
     ("retention-below-soc2-floor", "prod", {**SOC2_BASELINE, "archiveRetentionDays": 454},
-     "spawn-audit:archiveRetentionDays = 454 is below the soc2 floor of 455 days (SOC 2 policy: "
-     "auditPeriodDays 365 + 90); use 455 or more, or 0 for the profile default (455)"),
+     "spawn-audit:archiveRetentionDays = 454 is below the soc2 floor of 455 days (SOC 2 CC7.2, "
+     "audit period + 90 days); use 455 or more, or 0 for the profile default (455)"),
     ("transition-at-expiration", "prod", {"archiveTransitionDays": 2555},
      "spawn-audit:archiveTransitionDays = 2555 is at or after the expiration on day 2555 "
      "(archiveRetentionDays); use a value below 2555, or 0 for the default"),
@@ -45,7 +45,7 @@ CASES: list[tuple[str, str, dict[str, Any], str]] = [
      "(archiveRetentionDays); use a value below 2555, or 0 for the default"),
     ("transition-inside-pci-window", "prod", {**PCI_BASELINE, "archiveTransitionDays": 91},
      "spawn-audit:archiveTransitionDays = 91 moves logs to GLACIER, which needs a restore, inside the "
-     "pci-dss immediately-available window of 92 days (PCI DSS v4.0.1 10.5.1); use 92 or more, a class "
+     "pci-dss immediately-available window of 92 days (PCI DSS 10.5.1); use 92 or more, a class "
      "that needs no restore (STANDARD_IA, ONEZONE_IA, INTELLIGENT_TIERING, GLACIER_IR), or 0 for the "
      "default (92)"),
     ("invalid-storage-class", "prod", {"archiveStorageClass": "GLACIR"},
@@ -69,6 +69,10 @@ CASES: list[tuple[str, str, dict[str, Any], str]] = [
     ("access-logging-off-under-hipaa", "prod", {"accessLogging": False},
      "spawn-audit:accessLogging = false is not allowed under hipaa (access to the audit logs must itself "
      "be logged; hipaa: 45 CFR 164.312(b)); use true"),
+    # PCI DSS v4.0.1 10.2.1.3: "audit logs capture all access to audit logs" (10.2.1 is logging in general).
+    ("access-logging-off-under-pci-dss", "prod", {**PCI_BASELINE, "accessLogging": False},
+     "spawn-audit:accessLogging = false is not allowed under pci-dss (access to the audit logs must itself "
+     "be logged; pci-dss: PCI DSS 10.2.1.3); use true"),
     ("access-log-retention-below-floor", "prod", {"accessLogRetentionDays": 30},
      "spawn-audit:accessLogRetentionDays = 30 is below the hipaa floor of 2192 days "
      "(45 CFR 164.316(b)(2)(i)); use 2192 or more, or 0 for the archive's retention (2555)"),
@@ -117,7 +121,7 @@ CASES: list[tuple[str, str, dict[str, Any], str]] = [
      "could not read the logs)"),
     ("pci-without-auditors", "prod", {**PCI_BASELINE, "auditorRoleArns": []},
      "spawn-audit:auditorRoleArns = [] leaves nobody to read the logs, and pci-dss denies reads to every "
-     "other principal (PCI DSS v4.0.1 10.3.1); list at least one IAM role ARN of account 123456789012"),
+     "other principal (PCI DSS 10.3.1); list at least one IAM role ARN of account 123456789012"),
     ("break-glass-not-an-arn", "prod", {"breakGlassRoleArn": "admin"},
      'spawn-audit:breakGlassRoleArn = "admin" is not an IAM role ARN; expected arn:<partition>:iam::'
      "<12-digit account>:role/<name>; or use \"\" so that nobody may delete log objects"),
@@ -192,6 +196,43 @@ def test_every_problem_is_reported_at_once() -> None:
     run = run_stack("prod", {"encryption": "aes256", "kmsDeletionWindowDays": 5})
     assert str(run.error).splitlines() == [
         'spawn-audit:encryption = "aes256" is not an encryption mode; allowed: kms, sse-s3',
+        "spawn-audit:kmsDeletionWindowDays = 5 is outside the 7 to 30 days AWS KMS accepts; use 7 to 30",
+    ]
+    assert run.resources == []
+
+
+def test_problems_of_every_concern_are_reported_in_reading_order() -> None:
+    # One bad value per concern of the config; the lifecycle day counts are all parsed before any rule
+    # about them, so the malformed objectLockRetentionDays comes before archiveRetentionDays' floor.
+    run = run_stack("prod", {
+        "objectLockRetentionDays": 99999, "archiveRetentionDays": 30, "archiveStorageClass": "glacier",
+        "encryption": "aes256", "accessLogging": False, "objectLockMode": "LEGAL_HOLD", "forceDestroy": True,
+        "trailName": "ab", "auditorRoleArns": ["x"], "alarmEmails": ["security"], "organizationTrail": True,
+        "dataEventS3Buckets": ["UPPER"], "kmsDeletionWindowDays": 5,
+    })
+    assert type(run.error).__name__ == "ConfigError", run.error_traceback
+    assert str(run.error).splitlines() == [
+        "spawn-audit:objectLockRetentionDays = 99999 is too large; use at most 36500",
+        "spawn-audit:archiveRetentionDays = 30 is below the hipaa floor of 2192 days "
+        "(45 CFR 164.316(b)(2)(i)); use 2192 or more, or 0 for the profile default (2555)",
+        'spawn-audit:archiveStorageClass = "glacier" is not an S3 archive storage class; '
+        "allowed: STANDARD_IA, ONEZONE_IA, INTELLIGENT_TIERING, GLACIER_IR, GLACIER, DEEP_ARCHIVE",
+        'spawn-audit:encryption = "aes256" is not an encryption mode; allowed: kms, sse-s3',
+        "spawn-audit:accessLogging = false is not allowed under hipaa (access to the audit logs must "
+        "itself be logged; hipaa: 45 CFR 164.312(b)); use true",
+        'spawn-audit:objectLockMode = "LEGAL_HOLD" is not an S3 Object Lock mode; '
+        'allowed: "" (off), GOVERNANCE, COMPLIANCE',
+        "spawn-audit:forceDestroy = true is not allowed under hipaa: pulumi destroy would delete "
+        "retained audit logs; use false",
+        'spawn-audit:trailName = "ab" is 2 characters long; use 3 to 48',
+        'spawn-audit:auditorRoleArns = ["x"] contains "x", which is not an IAM role ARN; expected '
+        "arn:<partition>:iam::<12-digit account>:role/<name>",
+        'spawn-audit:alarmEmails = ["security"] contains "security", which is not an e-mail address '
+        "(name@domain)",
+        'spawn-audit:organizationTrail = true needs spawn-audit:organizationId (o-...), which is ""; '
+        "set it to the organization's id",
+        'spawn-audit:dataEventS3Buckets = ["UPPER"] contains "UPPER", which is not an S3 bucket name; use '
+        "lowercase letters, digits, '.' and '-', starting and ending with a letter or digit",
         "spawn-audit:kmsDeletionWindowDays = 5 is outside the 7 to 30 days AWS KMS accepts; use 7 to 30",
     ]
     assert run.resources == []

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from audit_policies import profiles
 from program_support import ACCOUNT, document, ok, one
+from spawn_compliance import profiles
 
 from offline_preview.runner import ProgramRun
 

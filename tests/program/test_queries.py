@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from audit_policies import monitoring
 from program_support import ok
+from spawn_compliance import monitoring
 
 from offline_preview.runner import ProgramRun
 

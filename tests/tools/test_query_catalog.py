@@ -156,7 +156,7 @@ def test_every_query_filters_on_the_partition_columns(name):
 
 
 def test_role_changes_cover_the_alarms_events_and_every_role_change():
-    from audit_policies import monitoring
+    from spawn_compliance import monitoring
 
     sql = QUERIES["spawn-role-changes"].sql
     assert all(f"'{event}'" in sql for event in monitoring.SPAWN_ROLE_EVENTS)

@@ -22,7 +22,8 @@ Sources (each figure is cited where it is defined):
 from __future__ import annotations
 
 import bisect
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, fields
 
 PROFILE_NAMES: tuple[str, ...] = ("hipaa", "pci-dss", "soc2")
 
@@ -52,18 +53,10 @@ DEFAULT_TRANSITION_DAYS = 90
 DEFAULT_ARCHIVE_STORAGE_CLASS = "GLACIER"
 
 
-@dataclass(frozen=True)
-class Profile:
-    """What one compliance framework requires of the audit trail."""
+@dataclass(frozen=True, kw_only=True)
+class Controls:
+    """The controls a profile turns on; combined across profiles, one that any profile requires."""
 
-    name: str
-    title: str
-    # Minimum days the S3 archive keeps every log file (None: no floor).
-    retention_floor_days: int | None
-    # Default archive retention when the stack does not set one.
-    retention_default_days: int | None
-    # Newest days that must stay immediately readable (no restore-class transition before).
-    immediately_available_days: int
     log_file_validation: bool
     encryption_at_rest: bool
     kms_encryption: bool
@@ -75,7 +68,20 @@ class Profile:
     # deny, so that an IAM policy granting s3:GetObject elsewhere in the account cannot read them.
     auditor_only_reads: bool
     monitoring_alarms: bool
-    clauses: tuple[str, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Profile(Controls):
+    """What one compliance framework requires of the audit trail."""
+
+    name: str
+    title: str
+    # Minimum days the S3 archive keeps every log file (None: no floor).
+    retention_floor_days: int | None
+    # Default archive retention when the stack does not set one.
+    retention_default_days: int | None
+    # Newest days that must stay immediately readable (no restore-class transition before).
+    immediately_available_days: int
 
 
 def _soc2_days(audit_period_days: int) -> int:
@@ -98,8 +104,6 @@ PROFILES: dict[str, Profile] = {
         restricted_read_access=True,  # 45 CFR 164.312(a)(1) access control
         auditor_only_reads=False,  # 164.312(a)(1) asks for access control, not a named-reader list
         monitoring_alarms=False,  # 164.308(a)(1)(ii)(D) asks for review, not automated alarms
-        clauses=("45 CFR 164.312(b)", "45 CFR 164.312(c)(1)", "45 CFR 164.312(a)(2)(iv)",
-                 "45 CFR 164.316(b)(2)(i)"),
     ),
     "pci-dss": Profile(
         name="pci-dss",
@@ -112,12 +116,10 @@ PROFILES: dict[str, Profile] = {
         kms_encryption=False,
         tls_only=True,  # req. 10.3 / 4.2.1: strong cryptography in transit
         public_access_blocked=True,  # req. 10.3.1: read access limited to a job-related need
-        access_logging=True,  # req. 10.2.1: access to audit logs is itself logged
+        access_logging=True,  # req. 10.2.1.3: all access to audit logs is itself logged
         restricted_read_access=True,  # req. 10.3.1
         auditor_only_reads=True,  # req. 10.3.1: read access limited to those with a job-related need
         monitoring_alarms=False,  # req. 10.4.1.1 automated review: covered by soc2's alarms when chosen
-        clauses=("PCI DSS 10.2.1", "PCI DSS 10.3.1", "PCI DSS 10.3.2", "PCI DSS 10.3.4",
-                 "PCI DSS 10.5.1"),
     ),
     "soc2": Profile(
         name="soc2",
@@ -134,19 +136,14 @@ PROFILES: dict[str, Profile] = {
         restricted_read_access=True,  # CC6.1, CC6.3
         auditor_only_reads=False,
         monitoring_alarms=True,  # CC7.2 / CC7.3: automated monitoring and evaluation of events
-        clauses=("SOC 2 CC6.1", "SOC 2 CC7.2", "SOC 2 CC7.3"),
     ),
 }
 
-_BOOLEAN_CONTROLS = (
-    "log_file_validation", "encryption_at_rest", "kms_encryption", "tls_only",
-    "public_access_blocked", "access_logging", "restricted_read_access", "auditor_only_reads",
-    "monitoring_alarms",
-)
+_BOOLEAN_CONTROLS = tuple(f.name for f in fields(Controls))
 
 
-@dataclass(frozen=True)
-class Requirements:
+@dataclass(frozen=True, kw_only=True)
+class Requirements(Controls):
     """The strictest value of each parameter across the chosen profiles."""
 
     profiles: tuple[str, ...]
@@ -155,16 +152,6 @@ class Requirements:
     retention_default_days: int
     immediately_available_days: int
     log_group_min_retention_days: int
-    log_file_validation: bool
-    encryption_at_rest: bool
-    kms_encryption: bool
-    tls_only: bool
-    public_access_blocked: bool
-    access_logging: bool
-    restricted_read_access: bool
-    auditor_only_reads: bool
-    monitoring_alarms: bool
-    clauses: tuple[str, ...]
 
     @property
     def sandbox(self) -> bool:
@@ -219,6 +206,19 @@ def requirements(profiles: list[str] | tuple[str, ...],
         retention_default_days=max(default, floor),
         immediately_available_days=max((p.immediately_available_days for p in chosen), default=0),
         log_group_min_retention_days=round_up_log_retention(max(LOG_GROUP_MIN_RETENTION_DAYS, floor)),
-        clauses=tuple(c for p in chosen for c in p.clauses),
         **flags,
     )
+
+
+def binding_floor(chosen: list[str] | tuple[str, ...], audit_period_days: int,
+                  value_of: Callable[[Requirements], int]) -> tuple[int, tuple[str, ...]]:
+    """The effective floor ``value_of`` gives for ``chosen`` profiles, and the profiles that set it.
+
+    Every floor in the table combines by maximum, so the combined value is the highest profile's and
+    each profile whose own value equals it is named as its source: ``(2192, ("hipaa",))`` for the
+    retention floor of hipaa + pci-dss. A sandbox (no profile) names none.
+    """
+    combined = value_of(requirements(chosen, audit_period_days))
+    binding = tuple(p for p in dict.fromkeys(chosen)
+                    if value_of(requirements([p], audit_period_days)) == combined)
+    return combined, binding

@@ -19,6 +19,7 @@ import unittest.mock
 from pathlib import Path
 from typing import Any
 
+import recorded
 from pulumi.runtime.proto import analyzer_pb2
 
 from offline_preview.pack_client import PolicyPackProcess
@@ -108,8 +109,10 @@ def run_pack_in_process(run: Any, pack_dir: str | Path, config_file: str | Path 
 
 def run_cli_in_process(*args: str) -> subprocess.CompletedProcess[str]:
     """``run_cli`` without the subprocesses: the command's own ``main`` in this process, its packs
-    ``InProcessPack``s. Stdout and stderr are captured apart, as ``run_cli`` captures them. (The
-    clean-up of event loops before interpreter teardown is left out: there is no teardown here.)"""
+    ``InProcessPack``s, its program runs shared with the other tests of this process where the
+    program is the repository's or a shipped fixture (``recorded.run_program``). Stdout and stderr are
+    captured apart, as ``run_cli`` captures them. (The clean-up of event loops before interpreter
+    teardown is left out: there is no teardown here.)"""
     from offline_preview import cli
 
     def launch(pack_dir, run_config, project, stack, *, dry_run=True, timeout=60.0):
@@ -123,6 +126,7 @@ def run_cli_in_process(*args: str) -> subprocess.CompletedProcess[str]:
         project_dir = None
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), \
             unittest.mock.patch.object(cli, "launch_pack", launch), \
+            unittest.mock.patch.object(cli, "run_program", recorded.run_program), \
             unittest.mock.patch.object(cli, "_close_idle_event_loops", lambda: None), \
             _own_modules_first(project_dir):
         try:

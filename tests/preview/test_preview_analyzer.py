@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 from preview_helpers import PACK, PROGRAM
+from recorded import run_program  # shared by the tests of this process
 
 from offline_preview.pack_client import PolicyPackProcess
 from offline_preview.pack_config import PolicyError, load_policy_config_file, reconcile_config
 from offline_preview.pack_run import run_policy_pack
-from offline_preview.runner import run_program
 
 
 @pytest.fixture(scope="module")

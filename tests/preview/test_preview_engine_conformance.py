@@ -20,13 +20,14 @@ from google.protobuf import json_format
 from pack_in_process import run_pack_in_process
 from preview_helpers import PACK, PROGRAM, REPO, InProcessPack, preview_args, run_cli, run_cli_in_process
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
+from recorded import run_program  # shared by the tests of this process (not under --state)
 
 from offline_preview import cli
 from offline_preview.pack_client import PolicyPackProcess
 from offline_preview.pack_config import PolicyConfig, PolicyError, load_policy_config_file
 from offline_preview.pack_run import run_policy_pack
 from offline_preview.project import ProjectError, load_project, load_stack_config
-from offline_preview.runner import UNKNOWN, run_program
+from offline_preview.runner import UNKNOWN
 from offline_preview.state import StateError, load_state
 
 # --------------------------------------------------------------------------------------------------

@@ -491,8 +491,11 @@ def declared_keys(project_file: Path = _PROJECT_FILE) -> tuple[str, ...]:
     """The keys ``Pulumi.yaml`` declares in the project's namespace (without it)."""
     import yaml  # a dependency of the pulumi SDK
 
+    # libyaml's safe loader where PyYAML has it (its wheels do): the same documents, parsed about ten
+    # times faster, on every run of the program.
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
-        data = yaml.safe_load(project_file.read_text(encoding="utf-8")) or {}
+        data = yaml.load(project_file.read_text(encoding="utf-8"), Loader=loader) or {}  # noqa: S506 - safe
     except (OSError, ValueError, yaml.YAMLError):
         return ()
     config = data.get("config") if isinstance(data, dict) else None

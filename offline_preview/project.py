@@ -19,6 +19,7 @@ reaches the program as the placeholder ``[secret]`` and its key is marked secret
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 from dataclasses import dataclass, field
@@ -139,6 +140,13 @@ def _expanded_size(value: Any, seen: dict[int, int]) -> int:
     return total
 
 
+# Documents already parsed, by file and text: a process that runs many previews (the tests, the
+# benchmarks) reads the same Pulumi.yaml each time, and parsing it is most of reading it. A changed file
+# has other text and is parsed again; each caller gets its own copy.
+_parsed: dict[tuple[str, str], Any] = {}
+_PARSED_MAX = 64
+
+
 def _load_yaml(path: Path) -> Any:
     try:
         text = path.read_text(encoding="utf-8")
@@ -146,13 +154,19 @@ def _load_yaml(path: Path) -> Any:
         raise ProjectError(f"no {path.name} in {path.parent}") from None
     except OSError as exc:
         raise ProjectError(f"could not read {path}: {exc.strerror}") from None
+    key = (str(path), text)
+    if key in _parsed:
+        return copy.deepcopy(_parsed[key])
     try:
         data = yaml.load(text, Loader=_Yaml12Loader)  # noqa: S506 - a SafeLoader subclass
         if _expanded_size(data, {}) > _MAX_EXPANDED_VALUES:
             raise ProjectError(
                 f"could not parse {path}: document contains excessive aliasing (more than "
                 f"{_MAX_EXPANDED_VALUES:,} values once aliases are expanded)")
-        return data
+        if len(_parsed) >= _PARSED_MAX:
+            _parsed.clear()
+        _parsed[key] = data
+        return copy.deepcopy(data)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""

@@ -19,9 +19,11 @@ import unittest.mock
 from pathlib import Path
 from typing import Any
 
+import recorded
 from pulumi.runtime.proto import analyzer_pb2
 
 from offline_preview.pack_client import PolicyPackProcess
+from offline_preview.pack_run import PackResult, run_policy_pack
 
 
 class InProcessPack(PolicyPackProcess):
@@ -95,10 +97,22 @@ class InProcessPack(PolicyPackProcess):
         return [self._call("Analyze", r) for r in requests]
 
 
+def run_pack_in_process(run: Any, pack_dir: str | Path, config_file: str | Path | None = None) -> PackResult:
+    """``run_policy_pack`` (the engine's steps: config reconciliation, ``Configure``, ``Analyze`` for every
+    registration, ``AnalyzeStack``) with the pack served by ``InProcessPack``, configured for ``run``'s
+    stack as ``run_policy_pack`` configures the process it launches."""
+    process = InProcessPack(pack_dir, project=run.project.name, stack=run.stack,
+                            config=dict(run.config.values), secret_keys=list(run.config.secret_keys),
+                            dry_run=run.preview)
+    return run_policy_pack(run, pack_dir, config_file, process=process)
+
+
 def run_cli_in_process(*args: str) -> subprocess.CompletedProcess[str]:
     """``run_cli`` without the subprocesses: the command's own ``main`` in this process, its packs
-    ``InProcessPack``s. Stdout and stderr are captured apart, as ``run_cli`` captures them. (The
-    clean-up of event loops before interpreter teardown is left out: there is no teardown here.)"""
+    ``InProcessPack``s, its program runs shared with the other tests of this process where the
+    program is the repository's or a shipped fixture (``recorded.run_program``). Stdout and stderr are
+    captured apart, as ``run_cli`` captures them. (The clean-up of event loops before interpreter
+    teardown is left out: there is no teardown here.)"""
     from offline_preview import cli
 
     def launch(pack_dir, run_config, project, stack, *, dry_run=True, timeout=60.0):
@@ -112,6 +126,7 @@ def run_cli_in_process(*args: str) -> subprocess.CompletedProcess[str]:
         project_dir = None
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), \
             unittest.mock.patch.object(cli, "launch_pack", launch), \
+            unittest.mock.patch.object(cli, "run_program", recorded.run_program), \
             unittest.mock.patch.object(cli, "_close_idle_event_loops", lambda: None), \
             _own_modules_first(project_dir):
         try:

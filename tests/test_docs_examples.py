@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 from pack_in_process import InProcessPack, run_cli_in_process
+from recorded import run_program  # shared by the tests of this process
 
 from offline_preview.pack_run import run_policy_pack
-from offline_preview.runner import run_program
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"

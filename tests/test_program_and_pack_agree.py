@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 from audit_policies.pack import ALL_POLICIES
 from pack_in_process import InProcessPack
+from recorded import run_program  # shared by the tests of this process
 from spawn_compliance import profiles
 
 from offline_preview.pack_run import run_policy_pack
-from offline_preview.runner import run_program
 
 ROOT = Path(__file__).resolve().parents[1]
 LIFECYCLE = "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"

@@ -14,8 +14,7 @@ from pathlib import Path
 from audit_policies import declared, matrix
 from policy_fixtures import compliant_stack, find
 from policy_harness import R, configured
-
-from offline_preview.runner import run_program
+from recorded import run_program  # shared by the tests of this process
 
 M = "mandatory"
 TAG = declared.TAG_KEY

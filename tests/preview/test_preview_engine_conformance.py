@@ -1,7 +1,10 @@
 """Rules where the offline preview claims to do what the Pulumi engine does (the "same" rows of the
 conformance table in docs/offline-preview.md). Each test names the engine's rule it checks; the
 expected texts are the engine's own where it has one. In-process where the command line itself is
-not under test."""
+not under test: the real pack runs as a process where its launch, gRPC errors or time-outs are tested,
+and the command runs as a process once per kind of error it reports (a malformed export, a missing
+export, a refused ``--config-path``, a config type error, a program that never finishes); the other
+cases of the same kind run the command's own ``main`` in the test's process."""
 
 from __future__ import annotations
 
@@ -14,15 +17,17 @@ from pathlib import Path
 import grpc
 import pytest
 from google.protobuf import json_format
-from preview_helpers import PACK, PROGRAM, REPO, InProcessPack, preview_args, run_cli
+from pack_in_process import run_pack_in_process
+from preview_helpers import PACK, PROGRAM, REPO, InProcessPack, preview_args, run_cli, run_cli_in_process
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
+from recorded import run_program  # shared by the tests of this process (not under --state)
 
 from offline_preview import cli
 from offline_preview.pack_client import PolicyPackProcess
 from offline_preview.pack_config import PolicyConfig, PolicyError, load_policy_config_file
 from offline_preview.pack_run import run_policy_pack
 from offline_preview.project import ProjectError, load_project, load_stack_config
-from offline_preview.runner import UNKNOWN, run_program
+from offline_preview.runner import UNKNOWN
 from offline_preview.state import StateError, load_state
 
 # --------------------------------------------------------------------------------------------------
@@ -77,7 +82,7 @@ def test_prod_export_previews_as_all_same_and_policies_run_on_known_outputs(prod
     trail = next(r for r in run.resources if r.type == "aws:cloudtrail/trail:Trail")
     assert UNKNOWN not in json.dumps(trail.inputs)
 
-    same = run_policy_pack(run, REPO / "policy", REPO / "policy/config/hipaa.json")
+    same = run_pack_in_process(run, REPO / "policy", REPO / "policy/config/hipaa.json")
     assert same.analyzed == len(run.analyzed_records())
     assert [d for d in same.diagnostics if d.preview_unknown] == []
     assert same.count("mandatory") == 0
@@ -93,7 +98,7 @@ def test_stack_policies_see_stored_outputs(prod_export, tmp_path) -> None:
     drifted.write_text(json.dumps(doc))
     run = run_program(REPO, "prod", state=load_state(drifted))
     assert {r.op for r in run.resources} == {"same"}
-    result = run_policy_pack(run, REPO / "policy", REPO / "policy/config/hipaa.json")
+    result = run_pack_in_process(run, REPO / "policy", REPO / "policy/config/hipaa.json")
     mandatory = [d.policy for d in result.diagnostics if d.enforcement_level == "mandatory"]
     assert mandatory == ["aws-cloudtrail-stack-security-trail"]
 
@@ -151,7 +156,7 @@ def test_a_file_that_is_not_a_stack_export_is_refused(tmp_path, text, expected) 
     assert expected in str(err.value)
 
 
-@pytest.mark.parametrize(("raw", "expected"), [
+MALFORMED_EXPORTS = [
     (b"\xff{}", "byte 0 is not UTF-8"),
     (b'{"version": 3, "deployment": {"resources": [{"urn": "u", "type": "t", "inputs": 5}]}}',
      '"inputs" is int; allowed: an object'),
@@ -159,11 +164,23 @@ def test_a_file_that_is_not_a_stack_export_is_refused(tmp_path, text, expected) 
      '"outputs" is str; allowed: an object'),
     (b'{"version": 3, "deployment": {"resources": [], "n": ' + b"9" * 5000 + b"}}",
      "is not a usable stack export"),
-])
+]
+
+
+@pytest.mark.parametrize(("raw", "expected"), MALFORMED_EXPORTS[:1])
 def test_a_malformed_export_is_one_error_line_through_the_command_line(tmp_path, raw, expected) -> None:
+    _check_malformed_export(run_cli, tmp_path, raw, expected)
+
+
+@pytest.mark.parametrize(("raw", "expected"), MALFORMED_EXPORTS)
+def test_a_malformed_export_is_one_error_line(tmp_path, raw, expected) -> None:
+    _check_malformed_export(run_cli_in_process, tmp_path, raw, expected)
+
+
+def _check_malformed_export(run, tmp_path, raw, expected) -> None:
     path = tmp_path / "state.json"
     path.write_bytes(raw)
-    result = run_cli(*preview_args(PROGRAM, "--state", str(path), pack_dir=None))
+    result = run(*preview_args(PROGRAM, "--state", str(path), pack_dir=None))
     assert result.returncode == 2, result.stdout + result.stderr
     assert result.stderr.count("error:") == 1 and expected in result.stderr
     assert f"--state {path}" in result.stderr and "Traceback" not in result.stderr
@@ -174,12 +191,12 @@ def test_an_export_of_another_stack_is_refused(tmp_path) -> None:
     doc = _export(deployed)
     path = tmp_path / "state.json"
     path.write_text(json.dumps(doc))
-    assert run_cli(*preview_args(PROGRAM, "--state", str(path), pack_dir=None)).returncode == 0
+    assert run_cli_in_process(*preview_args(PROGRAM, "--state", str(path), pack_dir=None)).returncode == 0
     # One change: the export was taken from stack "prod" of the same project.
     for res in doc["deployment"]["resources"]:
         res["urn"] = res["urn"].replace("urn:pulumi:dev::", "urn:pulumi:prod::", 1)
     path.write_text(json.dumps(doc))
-    result = run_cli(*preview_args(PROGRAM, "--state", str(path), pack_dir=None))
+    result = run_cli_in_process(*preview_args(PROGRAM, "--state", str(path), pack_dir=None))
     assert result.returncode == 2, result.stdout + result.stderr
     assert result.stderr.count("error:") == 1 and "Traceback" not in result.stderr
     assert "is not in stack 'dev' of project 'fixture-audit'" in result.stderr
@@ -267,11 +284,11 @@ def test_a_program_that_never_finishes_ends_with_one_error_line(tmp_path) -> Non
         threading.Event().wait()
     """)
     started = time.monotonic()
-    result = run_cli(*preview_args(program, "--program-timeout", "2", pack_dir=None), timeout=60)
+    result = run_cli(*preview_args(program, "--program-timeout", "1", pack_dir=None), timeout=60)
     assert time.monotonic() - started < 30
     assert result.returncode == 2
     assert result.stderr.count("error:") == 1 and "Traceback" not in result.stderr
-    assert "error: the program did not finish within 2s" in result.stderr
+    assert "error: the program did not finish within 1s" in result.stderr
 
 
 def test_a_pack_that_stops_answering_is_an_error_after_its_timeout(tmp_path) -> None:
@@ -288,8 +305,9 @@ def test_a_pack_that_stops_answering_is_an_error_after_its_timeout(tmp_path) -> 
     """))
     run = run_program(PROGRAM, "dev")
     started = time.monotonic()
-    with pytest.raises(PolicyError, match=r"did not answer Analyze within 3s"):
-        run_policy_pack(run, pack, timeout=3)
+    # The time-out covers the pack's start too (about 0.5 s), so it stays above that.
+    with pytest.raises(PolicyError, match=r"did not answer Analyze within 2s"):
+        run_policy_pack(run, pack, timeout=2)
     assert time.monotonic() - started < 30
 
 
@@ -322,7 +340,7 @@ def test_analyze_covers_the_stack_components_and_the_default_provider(tmp_path) 
     pack.mkdir()
     (pack / "__main__.py").write_text(SPY_PACK)
     run = run_program(PROGRAM, "dev")
-    result = run_policy_pack(run, pack)
+    result = run_pack_in_process(run, pack)
     seen = sorted(d.message for d in result.diagnostics if d.policy == "seen")
     assert seen == sorted([
         "pulumi:pulumi:Stack provider=None region=None",
@@ -549,17 +567,29 @@ def test_config_path_types_values_like_the_cli(item, value) -> None:
     assert cli._parse_overrides([item], path=True) == {"tags": value}
 
 
-@pytest.mark.parametrize(("items", "message"), [
+REFUSED_PATHS = [
     (["alarmEmails[*]=x"], "[*] is not supported here"),
     (["alarmEmails[1]=x"], "array index out of range"),
     (["alarmEmails[" + "9" * 5000 + "]=x"], "array index out of range"),
     (["alarmEmails[0]=x", "alarmEmails.sub=y"], 'a map was expected for key "sub"'),
     (["[0]=x"], "first path segment of config key must be a string"),
     (["alarmEmails[0=x"], "missing closing bracket"),
-])
+]
+
+
+@pytest.mark.parametrize(("items", "message"), REFUSED_PATHS[:1])
+def test_config_path_it_refuses_is_one_error_line_through_the_command_line(program, items, message) -> None:
+    _check_refused_path(run_cli, program, items, message)
+
+
+@pytest.mark.parametrize(("items", "message"), REFUSED_PATHS)
 def test_config_path_it_refuses_is_one_error_line(program, items, message) -> None:
+    _check_refused_path(run_cli_in_process, program, items, message)
+
+
+def _check_refused_path(run, program, items, message) -> None:
     args = ["--config-path"] + [a for item in items for a in ("--config", item)]
-    result = run_cli(*preview_args(program, *args))
+    result = run(*preview_args(program, *args))
     assert result.returncode == 2, result.stderr
     assert result.stderr.startswith(f"error: --config-path --config {items[-1]!r}: ")
     assert message in result.stderr and result.stderr.count("\n") == 1 and "Traceback" not in result.stderr

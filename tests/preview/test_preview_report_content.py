@@ -5,6 +5,10 @@ registrations complete in a different order from run to run, yet after ``make_st
 renders the same bytes (durations off). The same reports show the program's warning in every
 format, open with the officer's view (verdict, stack, profiles and their sources, control counts),
 and name the stack config key beside each violation that config decides.
+
+What is tested is the reports' content, so the real pack is served in the test's process
+(``pack_in_process``: the offline preview's own engine steps, without the gRPC transport and the pack's
+process, which ``test_preview_analyzer`` and ``test_preview_real_stacks`` run for real).
 """
 
 from __future__ import annotations
@@ -15,8 +19,8 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from pack_in_process import run_pack_in_process
 
-from offline_preview.pack_run import run_policy_pack
 from offline_preview.render import FORMATS, PreviewReport, make_stable, render
 from offline_preview.runner import run_program
 
@@ -30,7 +34,7 @@ def _report() -> PreviewReport:
     assert run.error is None, run.error_traceback
     make_stable(run)
     report = PreviewReport(run=run, repo_root=ROOT, durations=False)
-    result = run_policy_pack(run, ROOT / "policy", "policy/config/sandbox.json")
+    result = run_pack_in_process(run, ROOT / "policy", "policy/config/sandbox.json")
     result.pack.display_path = "policy"
     report.packs.append(result)
     return report
@@ -101,12 +105,20 @@ def test_violation_names_the_stack_config_key_and_its_value(reports) -> None:
     assert hint in render(report, "markdown")
 
 
-def test_profiles_name_both_sources() -> None:
+@pytest.fixture(scope="module")
+def prod_run():
+    """One preview run of the real prod stack, read (never changed) by the tests that ask for it."""
+    run = run_program(ROOT, "prod", preview=True)
+    assert run.error is None, run.error_traceback
+    return run
+
+
+def test_profiles_name_both_sources(prod_run) -> None:
     from offline_preview.render import profiles_enforced
 
-    run = run_program(ROOT, "prod", preview=True)
+    run = prod_run
     report = PreviewReport(run=run, repo_root=ROOT, durations=False)
-    result = run_policy_pack(run, ROOT / "policy", "policy/config/hipaa.json")
+    result = run_pack_in_process(run, ROOT / "policy", "policy/config/hipaa.json")
     result.config_file = "policy/config/hipaa.json"
     report.packs.append(result)
     assert profiles_enforced(report) == [
@@ -114,7 +126,7 @@ def test_profiles_name_both_sources() -> None:
                    "stack config spawn-audit:complianceProfiles (Pulumi.prod.yaml)"])]
 
 
-def test_profiles_under_all_are_no_source(tmp_path) -> None:
+def test_profiles_under_all_are_no_source(prod_run, tmp_path) -> None:
     """``"all"`` sets only levels (the engine's applyConfig; the SDK ignores its properties), so
     profiles written under it are enforced by no policy and must not be reported as enforced."""
     from offline_preview.render import profiles_enforced
@@ -123,9 +135,9 @@ def test_profiles_under_all_are_no_source(tmp_path) -> None:
     config["all"] = {"enforcementLevel": "mandatory", "profiles": ["soc2", "hipa"]}
     path = tmp_path / "hipaa-plus-all.json"
     path.write_text(json.dumps(config))
-    run = run_program(ROOT, "prod", preview=True)
+    run = prod_run
     report = PreviewReport(run=run, repo_root=ROOT, durations=False)
-    result = run_policy_pack(run, ROOT / "policy", path)
+    result = run_pack_in_process(run, ROOT / "policy", path)
     result.config_file = "policy/config/hipaa.json"
     report.packs.append(result)
     assert "all" in result.config  # passed on to Configure, as the engine does
@@ -134,20 +146,19 @@ def test_profiles_under_all_are_no_source(tmp_path) -> None:
                    "stack config spawn-audit:complianceProfiles (Pulumi.prod.yaml)"])]
 
 
-def test_config_entries_that_configure_no_policy_are_warned_in_every_format(tmp_path) -> None:
+def test_config_entries_that_configure_no_policy_are_warned_in_every_format(reports, tmp_path) -> None:
     """The engine passes on a misspelled policy name that carries a level, and properties under
     "all"; neither configures anything. Each gets a warning with what was probably meant."""
     config = json.loads((ROOT / "policy/config/sandbox.json").read_text())
     path = tmp_path / "sandbox.json"
     path.write_text(json.dumps(config))
-    run = run_program(ROOT, "dev", preview=True)
-    make_stable(run)
-    baseline = run_policy_pack(run, ROOT / "policy", path)
+    run = reports[0].run  # the real dev stack, made stable
+    baseline = run_pack_in_process(run, ROOT / "policy", path)
     assert baseline.warnings == []
     config["aws-s3-bucket-lifecyle-retention"] = {"enforcementLevel": "mandatory", "minRetentionDays": 3000}
     config["all"] = {"enforcementLevel": "advisory", "profiles": ["hipaa"]}
     path.write_text(json.dumps(config))
-    result = run_policy_pack(run, ROOT / "policy", path)
+    result = run_pack_in_process(run, ROOT / "policy", path)
     assert result.warnings == [
         f'{path}: "all" sets only the enforcement level; its profiles configure no policy of '
         "spawn-audit-compliance (set them under each policy's name)",

@@ -71,3 +71,20 @@ def test_installed_packages_stay_loaded_when_the_virtualenv_is_inside_the_projec
     assert run.error is None
     assert sys.modules["pulumi_aws.s3"] is before
     assert before is pulumi_aws.s3
+
+
+def test_a_run_leaves_no_thread_or_descriptor_behind() -> None:
+    """Each run's event loops and executor threads end with it, failing runs included: a process
+    running hundreds of programs (the test suite, a tool) must not collect sockets and threads."""
+    import os
+    import threading
+
+    def held() -> tuple[int, int]:
+        return threading.active_count(), len(os.listdir("/proc/self/fd"))
+
+    run_program(PROGRAM, "dev")  # first-run imports may open files that stay open by design
+    before = held()
+    for overrides in (None, {"retentionDays": "0"}):
+        for _ in range(3):
+            run_program(PROGRAM, "dev", overrides=overrides)
+    assert held() == before

@@ -12,7 +12,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from offline_preview.runner import ProgramRun, ResourceRecord, run_program
+from recorded import run_program  # shared with the other test directories
+
+from offline_preview.runner import ProgramRun, ResourceRecord
 
 ROOT = Path(__file__).resolve().parents[2]
 ACCOUNT = "123456789012"  # the mock's getCallerIdentity answer

@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 from program_support import ROOT, ok, run_stack
+from recorded import run_program  # shared by the tests of this process
 
 from offline_preview.project import ProjectError, load_project, load_stack_config
-from offline_preview.runner import run_program
 
 CASES: list[tuple[str, dict[str, Any], str]] = [
     # SNS topic names and KMS alias names allow no '.', and both start with the trail name.

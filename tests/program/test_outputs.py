@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from program_support import ACCOUNT, ROOT
+from recorded import run_program  # shared by the tests of this process
 
-from offline_preview.runner import ProgramRun, run_program
+from offline_preview.runner import ProgramRun
 
 
 def test_prod_outputs(prod: ProgramRun) -> None:

@@ -313,7 +313,7 @@ class PolicyPackProcess:
                 if time.monotonic() > deadline:
                     raise PolicyError(
                         f"policy pack {self.display_path} did not print its port within "
-                        f"{self.timeout:.0f}s{self._stderr_tail()}"
+                        f"{self.timeout:g}s{self._stderr_tail()}"
                     ) from None
         if not line.strip().isdigit():
             self._wait_briefly()

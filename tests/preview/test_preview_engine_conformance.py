@@ -284,11 +284,11 @@ def test_a_program_that_never_finishes_ends_with_one_error_line(tmp_path) -> Non
         threading.Event().wait()
     """)
     started = time.monotonic()
-    result = run_cli(*preview_args(program, "--program-timeout", "1", pack_dir=None), timeout=60)
+    result = run_cli(*preview_args(program, "--program-timeout", "0.3", pack_dir=None), timeout=60)
     assert time.monotonic() - started < 30
     assert result.returncode == 2
     assert result.stderr.count("error:") == 1 and "Traceback" not in result.stderr
-    assert "error: the program did not finish within 1s" in result.stderr
+    assert "error: the program did not finish within 0.3s" in result.stderr
 
 
 def test_a_pack_that_stops_answering_is_an_error_after_its_timeout(tmp_path) -> None:
@@ -304,11 +304,15 @@ def test_a_pack_that_stops_answering_is_an_error_after_its_timeout(tmp_path) -> 
             ResourceValidationPolicy(name="stall", description="Never answers.", validate=stall)])
     """))
     run = run_program(PROGRAM, "dev")
+    # Started with room to boot (the time-out covers the start too); then each call gets 0.3 s.
+    process = PolicyPackProcess(pack, project=run.project.name, stack=run.stack, timeout=60)
+    process.start()
+    process.timeout = 0.3
     started = time.monotonic()
-    # The time-out covers the pack's start too (about 0.5 s), so it stays above that.
-    with pytest.raises(PolicyError, match=r"did not answer Analyze within 2s"):
-        run_policy_pack(run, pack, timeout=2)
+    with pytest.raises(PolicyError, match=r"did not answer Analyze within 0\.3s"):
+        run_policy_pack(run, pack, process=process)
     assert time.monotonic() - started < 30
+    assert process.process is None  # stopped, even though it never answered
 
 
 # --------------------------------------------------------------------------------------------------

@@ -107,13 +107,22 @@ def run_pack_in_process(run: Any, pack_dir: str | Path, config_file: str | Path 
     return run_policy_pack(run, pack_dir, config_file, process=process)
 
 
-def run_cli_in_process(*args: str) -> subprocess.CompletedProcess[str]:
+def run_cli_in_process(*args: str, change: Any = None) -> subprocess.CompletedProcess[str]:
     """``run_cli`` without the subprocesses: the command's own ``main`` in this process, its packs
     ``InProcessPack``s, its program runs shared with the other tests of this process where the
     program is the repository's or a shipped fixture (``recorded.run_program``). Stdout and stderr are
     captured apart, as ``run_cli`` captures them. (The clean-up of event loops before interpreter
-    teardown is left out: there is no teardown here.)"""
+    teardown is left out: there is no teardown here.)
+
+    ``change``, when given, is called with ``recorded.Changes`` on the program's run before the packs
+    see it: the recorded real stack with one resource changed."""
     from offline_preview import cli
+
+    def run_program(*a: Any, **k: Any) -> Any:
+        run = recorded.run_program(*a, **k)  # a copy of its own
+        if change is not None and run.error is None:
+            change(recorded.Changes(run))
+        return run
 
     def launch(pack_dir, run_config, project, stack, *, dry_run=True, timeout=60.0):
         return InProcessPack(pack_dir, project=project, stack=stack, config=dict(run_config.values),
@@ -126,7 +135,7 @@ def run_cli_in_process(*args: str) -> subprocess.CompletedProcess[str]:
         project_dir = None
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), \
             unittest.mock.patch.object(cli, "launch_pack", launch), \
-            unittest.mock.patch.object(cli, "run_program", recorded.run_program), \
+            unittest.mock.patch.object(cli, "run_program", run_program), \
             unittest.mock.patch.object(cli, "_close_idle_event_loops", lambda: None), \
             _own_modules_first(project_dir):
         try:

@@ -40,6 +40,7 @@ from pulumi.runtime.proto import resource_pb2
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
+from . import source_positions
 from .project import SECRET_PLACEHOLDER, Project, StackConfig, load_project, load_stack_config
 from .state import StackState, StoredResource, plan, planned_outputs
 
@@ -551,6 +552,7 @@ def _close_loops(loop: asyncio.AbstractEventLoop, thread_loops: list[asyncio.Abs
 
 
 def _run_in_context(run: ProgramRun) -> None:
+    source_positions.install()
     project = run.project
     region = run.config.values.get("aws:region", "us-east-1")
     mocks = OfflineMocks(run, region)

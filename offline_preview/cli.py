@@ -33,7 +33,7 @@ import pulumi
 
 from .pack_client import launch_pack, terminate_live_processes
 from .pack_config import PolicyError
-from .pack_run import run_policy_pack
+from .pack_run import AnalysisStream, run_policy_pack
 from .project import ProjectError, load_project, load_stack_config, set_config_path
 from .render import (
     FORMATS,
@@ -44,7 +44,7 @@ from .render import (
     render,
     render_early_error,
 )
-from .runner import DEFAULT_PROGRAM_TIMEOUT, ProgramTimeout, run_program
+from .runner import DEFAULT_PROGRAM_TIMEOUT, ProgramTimeout, ResourceRecord, run_program
 from .state import StateError, load_state
 
 EXIT_OK, EXIT_MANDATORY, EXIT_ERROR = 0, 1, 2
@@ -236,29 +236,39 @@ def preview(args: argparse.Namespace) -> int:
         return _early_error(f"could not read the project or stack {args.stack!r} in {base}: {exc}",
                             args.format, args.output, args.stack)
 
-    # Packs boot in their own processes while the program runs here; both take a few hundred ms.
+    # Packs boot in their own processes while the program runs here (both take a few hundred ms), and
+    # as the engine does, each is configured once it answers and analyzes each resource as the
+    # program registers it.
     processes = [
         launch_pack(_under(base, d), stack_config, project.name, args.stack, timeout=args.pack_timeout)
         for d in args.policy_pack
     ]
+    missing = len(args.policy_pack) - len(args.policy_pack_config)
+    configs = list(args.policy_pack_config) + [None] * missing
+    streams = [AnalysisStream(process, _under(base, config_file) if config_file else None)
+               for process, config_file in zip(processes, configs, strict=False)]
+
+    def recorded(record: ResourceRecord) -> None:
+        for stream in streams:
+            stream.add(record)
+
+    run = None
     try:
         # The program's own prints must never corrupt a machine-readable report on stdout.
         with contextlib.redirect_stdout(sys.stderr):
             run = run_program(project.directory, args.stack, preview=True, stack_config=stack_config,
-                              state=state, timeout=args.program_timeout)
+                              state=state, timeout=args.program_timeout, on_record=recorded)
         # Registrations complete in an order that varies between runs; the packs and every report see
         # them in program order instead.
         make_stable(run)
         repo_root = Path(args.repo_root).resolve() if args.repo_root else find_repo_root(project.directory)
         report = PreviewReport(run=run, repo_root=repo_root, durations=not args.no_durations)
         if run.error is None:
-            missing = len(args.policy_pack) - len(args.policy_pack_config)
-            configs = list(args.policy_pack_config) + [None] * missing
-            for pack_dir, config_file, process in zip(args.policy_pack, configs, processes, strict=True):
+            for pack_dir, config_file, stream in zip(args.policy_pack, configs, streams, strict=True):
                 try:
                     result = run_policy_pack(
                         run, _under(base, pack_dir), _under(base, config_file) if config_file else None,
-                        timeout=args.pack_timeout, process=process,
+                        timeout=args.pack_timeout, stream=stream,
                     )
                 except PolicyError as exc:
                     message = str(exc)
@@ -270,6 +280,9 @@ def preview(args: argparse.Namespace) -> int:
     finally:
         for process in processes:
             process.close()
+        if run is None or not isinstance(run.error, ProgramTimeout):
+            for stream in streams:  # each ends once its process is closed
+                stream.finish()
 
     if isinstance(run.error, ProgramTimeout):
         # The program's thread is stuck and the SDK's worker threads would hold the interpreter at

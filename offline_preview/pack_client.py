@@ -310,14 +310,19 @@ class PolicyPackProcess:
             try:
                 line = first_line.get(timeout=0.05)
             except queue.Empty:
+                if self.process is None:  # closed meanwhile, from another thread
+                    raise PolicyError(
+                        f"policy pack {self.display_path} was stopped before it started") from None
                 if time.monotonic() > deadline:
                     raise PolicyError(
                         f"policy pack {self.display_path} did not print its port within "
                         f"{self.timeout:g}s{self._stderr_tail()}"
                     ) from None
+        if self.process is None:
+            raise PolicyError(f"policy pack {self.display_path} was stopped before it started")
         if not line.strip().isdigit():
             self._wait_briefly()
-            code = self.process.poll()
+            code = self.process.poll() if self.process is not None else None
             status = f"exited with code {code}" if code is not None else "printed no port"
             shown = f"; it printed {line!r}" if line else ""
             raise PolicyError(f"policy pack {self.display_path} {status}{shown}{self._stderr_tail()}")
@@ -427,33 +432,44 @@ class PolicyPackProcess:
     def analyze(self, request: analyzer_pb2.AnalyzeRequest) -> analyzer_pb2.AnalyzeResponse:
         return self._call("Analyze", request)
 
+    def analyze_future(self, request: analyzer_pb2.AnalyzeRequest) -> Any:
+        """``Analyze`` sent now, not waited for; ``analyze_result`` of what this returns is the answer."""
+        assert self.stub is not None, "start() first"
+        return self.stub.Analyze.future(request, timeout=self.timeout)
+
+    def analyze_result(self, future: Any) -> analyzer_pb2.AnalyzeResponse:
+        """The answer to an ``analyze_future`` call, or its failure as a ``PolicyError``."""
+        try:
+            return future.result()
+        except grpc.RpcError as exc:
+            if exc.code() == grpc.StatusCode.DEADLINE_EXCEEDED:
+                raise PolicyError(
+                    f"policy pack {self.display_path} did not answer Analyze within {self.timeout:g}s"
+                    f"{self._stderr_tail()}") from None
+            raise PolicyError(
+                f"policy pack {self.display_path}: Analyze failed ({exc.code().name}): "
+                f"{exc.details()}{self._stderr_tail()}"
+            ) from None
+
     def analyze_many(self, requests: Iterable[analyzer_pb2.AnalyzeRequest], window: int = 4
                      ) -> list[analyzer_pb2.AnalyzeResponse]:
         """``Analyze`` for each request, responses in request order. Up to ``window`` calls are in
         flight at once, as the engine's parallel steps do; the SDK serves them on 4 threads. The
         requests are taken one at a time, so a generator builds each only as it is sent."""
-        assert self.stub is not None, "start() first"
         pending: collections.deque = collections.deque()
         responses: list[analyzer_pb2.AnalyzeResponse] = []
 
         def collect() -> None:
             future = pending.popleft()
             try:
-                responses.append(future.result())
-            except grpc.RpcError as exc:
+                responses.append(self.analyze_result(future))
+            except PolicyError:
                 for other in pending:
                     other.cancel()
-                if exc.code() == grpc.StatusCode.DEADLINE_EXCEEDED:
-                    raise PolicyError(
-                        f"policy pack {self.display_path} did not answer Analyze within {self.timeout:g}s"
-                        f"{self._stderr_tail()}") from None
-                raise PolicyError(
-                    f"policy pack {self.display_path}: Analyze failed ({exc.code().name}): "
-                    f"{exc.details()}{self._stderr_tail()}"
-                ) from None
+                raise
 
         for request in requests:
-            pending.append(self.stub.Analyze.future(request, timeout=self.timeout))
+            pending.append(self.analyze_future(request))
             if len(pending) >= window:
                 collect()
         while pending:

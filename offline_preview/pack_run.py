@@ -15,6 +15,10 @@ mandatory violations, as the SDK does when a remediated resource still violates)
 
 from __future__ import annotations
 
+import collections
+import contextlib
+import queue
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -74,6 +78,8 @@ class PackResult:
     not_applicable: list[NotApplicable] = field(default_factory=list)
     analyzed: int = 0  # resources sent through Analyze
     stack_resources: int = 0  # resources sent in AnalyzeStack
+    # The time the step added after the program finished (what it did while the program ran is not
+    # counted).
     seconds: float = 0.0
     config_file: str | None = None  # the --policy-pack-config file, as given
     warnings: list[str] = field(default_factory=list)  # config entries that configure no policy
@@ -190,36 +196,106 @@ def _diagnostic(pack: PackInfo, d: analyzer_pb2.AnalyzeDiagnostic, urn: str,
     )
 
 
+def _prepare(process: PolicyPackProcess, config_file: str | Path | None) -> PackResult:
+    """The engine's first steps with a started pack: its description, the config reconciled against
+    it (``config_file`` read first, so a bad file is reported whatever the pack does), ``Configure``
+    and ``ConfigureStack``."""
+    user_config = load_policy_config_file(config_file) if config_file else {}
+    process.wait_ready()
+    pack = process.get_info()
+    source = str(config_file) if config_file else "policy pack config"
+    config = reconcile_config(pack, user_config, source)
+    process.configure(config, pack.name)
+    process.configure_stack()
+    return PackResult(pack=pack, config=config, config_file=str(config_file) if config_file else None,
+                      warnings=config_warnings(pack, user_config, source))
+
+
+class AnalysisStream:
+    """A pack's policy step begun while the program still runs, as the engine begins it: the pack is
+    configured as soon as it answers, and each registration is sent through ``Analyze`` as the
+    program makes it (pass ``add`` as ``run_program``'s ``on_record``), up to ``window`` calls in
+    flight, on a thread of its own. ``run_policy_pack(..., stream=)`` then finishes the step: every
+    registration not streamed (a run recorded earlier streams none), ``AnalyzeStack``, and the report
+    in program order, so the result is the one analyzing after the run gives. A failure is kept and
+    raised there; closing the process ends the thread."""
+
+    def __init__(self, process: PolicyPackProcess, config_file: str | Path | None, window: int = 16) -> None:
+        self.process = process
+        self.config_file = config_file
+        self.window = window
+        self.prepared: PackResult | None = None
+        self.error: BaseException | None = None
+        self.responses: dict[str, analyzer_pb2.AnalyzeResponse] = {}  # by URN
+        self._queue: queue.SimpleQueue[ResourceRecord | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._work, name="policy-pack-stream", daemon=True)
+        self._thread.start()
+
+    def add(self, record: ResourceRecord) -> None:
+        self._queue.put(record)
+
+    def finish(self) -> None:
+        """Wait until everything added is analyzed (or the stream has failed)."""
+        self._queue.put(None)
+        self._thread.join()
+
+    def _work(self) -> None:
+        pending: collections.deque[tuple[str, Any]] = collections.deque()
+        providers: dict[str, ResourceRecord] = {}
+        try:
+            self.prepared = _prepare(self.process, self.config_file)
+            while True:
+                record = self._queue.get()
+                if record is None:
+                    break
+                if record.type.startswith("pulumi:providers:"):
+                    providers[record.urn] = record
+                pending.append((record.urn, self.process.analyze_future(analyze_request(record, providers))))
+                while pending and (len(pending) >= self.window or pending[0][1].done()):
+                    urn, future = pending.popleft()
+                    self.responses[urn] = self.process.analyze_result(future)
+            while pending:
+                urn, future = pending.popleft()
+                self.responses[urn] = self.process.analyze_result(future)
+        except BaseException as exc:  # noqa: BLE001 - raised by run_policy_pack, in the caller's thread
+            self.error = exc
+            for _, future in pending:
+                future.cancel()
+
+
 def run_policy_pack(run: ProgramRun, pack_dir: str | Path, config_file: str | Path | None = None, *,
-                    timeout: float = 60.0, process: PolicyPackProcess | None = None) -> PackResult:
-    """Launch the pack (or take one from ``pack_client.launch_pack``), configure it like the engine,
-    analyze every resource, and stop it."""
+                    timeout: float = 60.0, process: PolicyPackProcess | None = None,
+                    stream: AnalysisStream | None = None) -> PackResult:
+    """Launch the pack (or take one from ``pack_client.launch_pack``, or the one ``stream`` has begun
+    with), configure it like the engine, analyze every resource, and stop it."""
     started = time.perf_counter()
-    if process is None:
+    if stream is not None:
+        process = stream.process
+        stream.finish()
+    elif process is None:
         process = PolicyPackProcess(pack_dir, project=run.project.name, stack=run.stack,
                                     config=dict(run.config.values), secret_keys=list(run.config.secret_keys),
                                     dry_run=run.preview, timeout=timeout)
-    try:
-        user_config = load_policy_config_file(config_file) if config_file else {}
-    except BaseException:
-        process.close()
-        raise
-    with process as pack_process:
-        pack = pack_process.get_info()
-        source = str(config_file) if config_file else "policy pack config"
-        config = reconcile_config(pack, user_config, source)
-        pack_process.configure(config, pack.name)
-        pack_process.configure_stack()
-        result = PackResult(pack=pack, config=config, config_file=str(config_file) if config_file else None,
-                            warnings=config_warnings(pack, user_config, source))
+    with contextlib.closing(process) as pack_process:
+        if stream is None:
+            result = _prepare(pack_process, config_file)
+            streamed: dict[str, analyzer_pb2.AnalyzeResponse] = {}
+        elif stream.error is not None:
+            raise stream.error
+        else:
+            assert stream.prepared is not None
+            result, streamed = stream.prepared, stream.responses
+        pack = result.pack
         records = _analyzed_records(run)
         by_urn = {r.urn: r for r in records}
         providers = {r.urn: r for r in records if r.type.startswith("pulumi:providers:")}
         stack_name = f"{run.project.name}-{run.stack}"
         # As the engine: Analyze for every registration (the Stack, default providers, components and
         # custom resources), each with its inputs and its provider's inputs.
-        requests = (analyze_request(r, providers) for r in records)
-        for record, response in zip(records, pack_process.analyze_many(requests), strict=True):
+        requests = (analyze_request(r, providers) for r in records if r.urn not in streamed)
+        sent = iter(pack_process.analyze_many(requests))
+        for record in records:
+            response = streamed[record.urn] if record.urn in streamed else next(sent)
             result.analyzed += 1
             for d in response.diagnostics:
                 # The engine attributes a diagnostic without a URN to the resource it analyzed.
@@ -248,6 +324,6 @@ def run_policy_pack(run: ProgramRun, pack_dir: str | Path, config_file: str | Pa
 
 
 __all__ = [
-    "PREVIEW_UNKNOWN_PREFIX", "Diagnostic", "NotApplicable", "PackResult", "analyze_request",
-    "run_policy_pack", "stack_resource",
+    "PREVIEW_UNKNOWN_PREFIX", "AnalysisStream", "Diagnostic", "NotApplicable", "PackResult",
+    "analyze_request", "run_policy_pack", "stack_resource",
 ]

@@ -23,6 +23,7 @@ import runpy
 import sys
 import threading
 import traceback
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -105,6 +106,12 @@ class ProgramRun:
     default_providers: list[ResourceRecord] = field(default_factory=list)
     registered_outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
     deleted: list[StoredResource] = field(default_factory=list)
+    # Called with each registration the engine would analyze, as it is recorded (see ``run_program``).
+    on_record: Callable[[ResourceRecord], None] | None = field(default=None, repr=False, compare=False)
+
+    def _recorded(self, record: ResourceRecord) -> None:
+        if self.on_record is not None:
+            self.on_record(record)
 
     @property
     def stack_op(self) -> str:
@@ -360,6 +367,7 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
                     version=version,
                 )
                 self.run.default_providers.append(existing)
+                self.run._recorded(existing)
         return f"{urn}::{existing.id}"
 
     def RegisterResource(self, request):  # noqa: N802 - gRPC method name
@@ -372,6 +380,7 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
                 additional_secret_outputs=[], retain_on_delete=False, source_file=None, source_line=None,
                 op=self.run.stack_op,
             )
+            self.run._recorded(self.run.stack_record)
             return response
         request, own_transforms = self._apply_transforms(request)
         raw = json_format.MessageToDict(request.object)
@@ -404,7 +413,7 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
         source_file = None
         if position is not None and position.uri.startswith("file://"):
             source_file = unquote(urlparse(position.uri).path)
-        self.run.resources.append(ResourceRecord(
+        record = ResourceRecord(
             urn=response.urn,
             type=request.type,
             name=request.name,
@@ -428,7 +437,9 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
             # What the step leaves as the resource's outputs, as the monitor answered the program.
             outputs=_unwrap_secrets(json_format.MessageToDict(response.object)) if request.custom else None,
             version=request.version,
-        ))
+        )
+        self.run.resources.append(record)
+        self.run._recorded(record)
         return response
 
 
@@ -473,7 +484,8 @@ async def _resolve_outputs(outputs: dict[str, Any]) -> dict[str, Any]:
 def run_program(project_dir: str | Path, stack: str, *, overrides: dict[str, Any] | None = None,
                 preview: bool = True, stack_config: StackConfig | None = None,
                 state: StackState | None = None,
-                timeout: float | None = DEFAULT_PROGRAM_TIMEOUT) -> ProgramRun:
+                timeout: float | None = DEFAULT_PROGRAM_TIMEOUT,
+                on_record: Callable[[ResourceRecord], None] | None = None) -> ProgramRun:
     """Run the project's program for ``stack`` under the mock runtime and return what it did.
 
     Config comes from ``Pulumi.yaml`` and ``Pulumi.<stack>.yaml`` as the CLI merges them
@@ -482,10 +494,16 @@ def run_program(project_dir: str | Path, stack: str, *, overrides: dict[str, Any
     ``pulumi stack export``), each registration is planned against it. A program still running after
     ``timeout`` seconds is abandoned with a ``ProgramTimeout`` in ``ProgramRun.error``; its thread
     is left behind, so a command-line caller should exit promptly after reporting it.
+
+    ``on_record``, when given, is called on the program's thread with each registration the engine
+    would send through ``Analyze`` (the Stack, each default provider before the first resource that
+    uses it, components and custom resources), as it is recorded: the engine analyzes each resource
+    as the program registers it. It must be quick and must not raise.
     """
     project = load_project(project_dir)
     config = stack_config or load_stack_config(project, stack, overrides)
-    run = ProgramRun(project=project, stack=stack, config=config, preview=preview, state=state)
+    run = ProgramRun(project=project, stack=stack, config=config, preview=preview, state=state,
+                     on_record=on_record)
     old_cwd = os.getcwd()
     old_path = list(sys.path)
     # A fresh context per run: the SDK keeps its settings, config and root stack in context
@@ -505,6 +523,7 @@ def run_program(project_dir: str | Path, stack: str, *, overrides: dict[str, Any
         )
         run.error_traceback = f"{type(run.error).__name__}: {run.error}\n"
         return run
+    run.on_record = None  # done: a copy of the run must not carry the caller's listener
     if state is not None and run.error is None:
         registered = {r.urn for r in run.resources} | {p.urn for p in run.default_providers} | {run.stack_urn}
         run.deleted = [s for urn, s in state.resources.items() if urn not in registered]

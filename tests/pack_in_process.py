@@ -9,6 +9,7 @@ command line itself (``tests/preview/test_preview_analyzer.py``, ``test_preview_
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import io
 import os
@@ -95,6 +96,17 @@ class InProcessPack(PolicyPackProcess):
 
     def analyze_many(self, requests, window: int = 4) -> list:
         return [self._call("Analyze", r) for r in requests]
+
+    def analyze_future(self, request: Any) -> concurrent.futures.Future:
+        future: concurrent.futures.Future = concurrent.futures.Future()
+        try:
+            future.set_result(self._call("Analyze", request))
+        except Exception as exc:  # noqa: BLE001 - handed over as the future's outcome
+            future.set_exception(exc)
+        return future
+
+    def analyze_result(self, future: concurrent.futures.Future) -> Any:
+        return future.result()
 
 
 def run_pack_in_process(run: Any, pack_dir: str | Path, config_file: str | Path | None = None) -> PackResult:

@@ -42,11 +42,14 @@ def shared(project_dir: str | Path) -> bool:
 
 def run_program(project_dir: str | Path, stack: str, *, overrides: dict[str, Any] | None = None,
                 preview: bool = True, stack_config: StackConfig | None = None, state: Any = None,
-                timeout: float | None = runner.DEFAULT_PROGRAM_TIMEOUT) -> runner.ProgramRun:
-    """``offline_preview.runner.run_program``, shared across the tests of this process (see above)."""
+                timeout: float | None = runner.DEFAULT_PROGRAM_TIMEOUT,
+                on_record: Any = None) -> runner.ProgramRun:
+    """``offline_preview.runner.run_program``, shared across the tests of this process (see above). A
+    shared run reports no registrations to ``on_record``: a policy step analyzes them all afterwards."""
     if state is not None or not shared(project_dir):
         return runner.run_program(project_dir, stack, overrides=overrides, preview=preview,
-                                  stack_config=stack_config, state=state, timeout=timeout)
+                                  stack_config=stack_config, state=state, timeout=timeout,
+                                  on_record=on_record)
     # As run_program reads them (a ProjectError from reading them is raised the same way).
     config = stack_config or load_stack_config(load_project(project_dir), stack, overrides)
     key = (str(Path(project_dir).resolve()), stack, preview, json.dumps(config.values, sort_keys=True),

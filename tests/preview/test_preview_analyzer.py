@@ -7,15 +7,19 @@ from __future__ import annotations
 import json
 import os
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
-from preview_helpers import PACK, PROGRAM
+from pack_in_process import run_pack_in_process
+from preview_helpers import PACK, PROGRAM, REPO
 from recorded import run_program  # shared by the tests of this process
 
-from offline_preview.pack_client import PolicyPackProcess
+from offline_preview import runner
+from offline_preview.pack_client import PolicyPackProcess, launch_pack
 from offline_preview.pack_config import PolicyError, load_policy_config_file, reconcile_config
-from offline_preview.pack_run import run_policy_pack
+from offline_preview.pack_run import AnalysisStream, run_policy_pack
+from offline_preview.render import make_stable
 
 
 @pytest.fixture(scope="module")
@@ -216,3 +220,59 @@ def test_pack_environment_matches_the_cli(compliant_run, tmp_path) -> None:
     seen = json.loads(result.diagnostics[0].message)
     assert seen == {"cwd": str(pack), "project": "fixture-audit", "stack": "dev", "dry_run": "true",
                     "region": "eu-west-1"}
+
+
+# --- analyzing while the program runs ------------------------------------------------------------------
+
+def _outcome(result) -> tuple:
+    return ([(d.policy, d.enforcement_level, d.urn, d.message) for d in result.diagnostics],
+            [(n.policy, n.urn, n.reason) for n in result.not_applicable], result.analyzed,
+            result.stack_resources, result.warnings)
+
+
+def test_analyzing_each_registration_as_it_is_made_gives_the_same_result(tmp_path) -> None:
+    """The command streams every registration to the real pack while the program runs (as the engine
+    analyzes each step as it is generated); the report is the one analyzing afterwards gives."""
+    config = _write(tmp_path / "hipaa.json", json.loads((REPO / "policy/config/hipaa.json").read_text()))
+    recorded_run = run_program(REPO, "prod")
+    process = launch_pack(REPO / "policy", recorded_run.config, recorded_run.project.name, "prod")
+    stream = AnalysisStream(process, config)
+    streamed_run = runner.run_program(REPO, "prod", on_record=stream.add)
+    assert streamed_run.error is None and streamed_run.on_record is None
+    make_stable(streamed_run)
+    streamed = run_policy_pack(streamed_run, REPO / "policy", config, stream=stream)
+
+    assert len(stream.responses) == streamed.analyzed == len(streamed_run.analyzed_records()) > 100
+    assert process.process is None  # stopped by the step, as without a stream
+    make_stable(recorded_run)
+    afterwards = run_pack_in_process(recorded_run, REPO / "policy", config)
+    assert _outcome(streamed) == _outcome(afterwards)
+    assert streamed.count("advisory") > 0
+
+
+def test_a_stream_whose_pack_fails_to_start_reports_it_at_the_policy_step(compliant_run, tmp_path) -> None:
+    pack = tmp_path / "dies"
+    pack.mkdir()
+    (pack / "__main__.py").write_text("import sys\nprint('no port', file=sys.stderr)\nsys.exit(3)\n")
+    process = launch_pack(pack, compliant_run.config, compliant_run.project.name, "dev")
+    stream = AnalysisStream(process, None)
+    for record in compliant_run.analyzed_records():
+        stream.add(record)
+    with pytest.raises(PolicyError, match=r"exited with code 3; its stderr:\nno port"):
+        run_policy_pack(compliant_run, pack, stream=stream)
+    assert process.process is None
+
+
+def test_closing_the_pack_ends_a_stream_still_waiting_for_it(compliant_run, tmp_path) -> None:
+    """A program that fails skips the policy step: the command closes the pack and the stream's thread
+    ends at once, even while the pack has not started answering."""
+    pack = tmp_path / "silent"
+    pack.mkdir()
+    (pack / "__main__.py").write_text("import time\ntime.sleep(60)\n")
+    process = launch_pack(pack, compliant_run.config, compliant_run.project.name, "dev")
+    stream = AnalysisStream(process, None)
+    started = time.monotonic()
+    process.close()
+    stream.finish()
+    assert time.monotonic() - started < 5
+    assert isinstance(stream.error, PolicyError) and "was stopped before it started" in str(stream.error)

@@ -13,6 +13,7 @@ fixtures give the properties a v7 provider would send.
 from __future__ import annotations
 
 import copy
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,12 +44,20 @@ def engine_config(user: dict[str, Any] | None = None) -> dict[str, tuple[int, di
     document, apply each policy's schema defaults, validate with JSON Schema, and give every policy
     an explicit level. A document the engine would refuse raises ``jsonschema.ValidationError``.
     """
-    info = pack_info_from_proto(Pack().servicer.GetAnalyzerInfo(None, None), POLICY_DIR, "policy")
-    try:
-        config = reconcile_config(info, parse_policy_config(copy.deepcopy(user or {}), "test config"))
-    except PolicyError as exc:
-        raise jsonschema.ValidationError(str(exc)) from exc
-    return {name: (_PROTO_LEVELS[c.enforcement_level], c.properties) for name, c in config.items()}
+    key = json.dumps(user or {}, sort_keys=True)
+    if key not in _engine_configs:
+        info = pack_info_from_proto(Pack().servicer.GetAnalyzerInfo(None, None), POLICY_DIR, "policy")
+        try:
+            config = reconcile_config(info, parse_policy_config(copy.deepcopy(user or {}), "test config"))
+        except PolicyError as exc:
+            raise jsonschema.ValidationError(str(exc)) from exc
+        _engine_configs[key] = {name: (_PROTO_LEVELS[c.enforcement_level], c.properties)
+                                for name, c in config.items()}
+    # The same document always gives the same config: computed once per process, copied per caller.
+    return copy.deepcopy(_engine_configs[key])
+
+
+_engine_configs: dict[str, dict[str, tuple[int, dict]]] = {}
 
 
 PROFILES_PREFIX = " Enforced profiles: "

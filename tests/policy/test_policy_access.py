@@ -12,7 +12,7 @@ import json
 from collections.abc import Callable
 
 import pytest
-from policy_fixtures import ACCOUNT, AUDITOR_ARN, BUCKET_NAME, REGION, TRAIL_ARN, compliant_stack, find
+from handbuilt_fixtures import ACCOUNT, AUDITOR_ARN, BUCKET_NAME, REGION, TRAIL_ARN, compliant_stack, find
 from policy_harness import Pack, R, configured, engine_config, for_all
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
 

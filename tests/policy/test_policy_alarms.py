@@ -7,7 +7,7 @@ stack's subscribed topic by full ARN), one change at a time, through the SDK's A
 from __future__ import annotations
 
 import pytest
-from policy_fixtures import ACCOUNT, ALERT_TOPIC, REGION, compliant_stack, find
+from handbuilt_fixtures import ACCOUNT, ALERT_TOPIC, REGION, compliant_stack, find
 from policy_harness import Pack, engine_config
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
 from spawn_compliance import monitoring

@@ -13,7 +13,7 @@ import json
 import jsonschema
 import pytest
 from audit_policies import matrix
-from policy_fixtures import compliant_stack, find
+from handbuilt_fixtures import compliant_stack, find
 from policy_harness import POLICIES, Pack, R, engine_config
 from pulumi.runtime import proto
 

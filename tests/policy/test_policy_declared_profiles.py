@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 
 from audit_policies import declared, matrix
-from policy_fixtures import compliant_stack, find
+from handbuilt_fixtures import compliant_stack, find
 from policy_harness import R, configured
 from recorded import run_program  # shared by the tests of this process
 

@@ -10,7 +10,7 @@ import json
 
 import pytest
 from audit_policies import matrix
-from policy_fixtures import TRAIL, compliant_stack, find, tls_policy, trail_props
+from handbuilt_fixtures import TRAIL, compliant_stack, find, tls_policy, trail_props
 from policy_harness import Pack, R, configured, engine_config
 
 M, A = "mandatory", "advisory"

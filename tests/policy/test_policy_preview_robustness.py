@@ -12,7 +12,7 @@ import copy
 import json
 
 import pytest
-from policy_fixtures import BUCKET_NAME, KEY_ARN, compliant_stack, find, tls_policy
+from handbuilt_fixtures import BUCKET_NAME, KEY_ARN, compliant_stack, find, tls_policy
 from policy_harness import Pack, R, configured, engine_config, for_all
 from pulumi_policy.proxy import (
     UNKNOWN_ARRAY_VALUE,

@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 import pytest
 from audit_policies import matrix
-from policy_fixtures import compliant_stack, find
+from handbuilt_fixtures import compliant_stack, find
 from policy_harness import Pack, R, configured, engine_config, for_all
 
 M, A = "mandatory", "advisory"

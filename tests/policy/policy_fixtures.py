@@ -9,7 +9,8 @@ program declares rather than a hand-built copy of it.
 ``compliant_stack()`` gives the recorded run's custom resources as ``policy_harness.R`` fixtures: names
 are Pulumi logical names (``spawn-audit-trail-trail``), ``props`` the inputs the engine sends (values
 unknown during preview, such as KMS key ARNs, hold the SDK's unknown sentinel), ``deps`` the property
-dependencies by resource name, ``protect`` the resource option. The constants below are read from the
+dependencies by resource name, ``protect`` the resource option; the resources come in the preview
+command's stable order. The constants below are read from the
 recording, not written by hand.
 """
 
@@ -20,6 +21,8 @@ from pathlib import Path
 
 from policy_harness import R
 from recorded import run_program  # shared by the tests of this process
+
+from offline_preview.render import make_stable
 
 REPO = Path(__file__).resolve().parents[2]
 STACK = "prod"
@@ -67,6 +70,9 @@ def _record() -> list[tuple[str, str, str, dict[str, list[str]], bool]]:
     if not _recorded:
         run = run_program(REPO, STACK, overrides=OVERRIDES)
         assert run.error is None, run.error_traceback
+        # Registrations complete in an order that varies from run to run; the preview command's own
+        # stable order (program order) makes the stack, and so the order of diagnostics, the same.
+        make_stable(run)
         names = {r.urn: r.name for r in run.resources}
         for r in run.resources:
             if r.custom:

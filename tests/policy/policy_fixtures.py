@@ -88,6 +88,16 @@ def compliant_stack() -> list[R]:
             for type_, name, props, deps, protect in _record()]
 
 
+def undeclared(stack: list[R]) -> list[R]:
+    """``stack`` without the program's profile declaration: no resource carries the tag. Tests of what
+    pack config alone enforces (sandbox, one profile) start here, since a declaration raises the bar."""
+    for r in stack:
+        tags = r.props.get("tags")
+        if isinstance(tags, dict):
+            assert tags.pop(DECLARATION_TAG, DECLARED_PROFILES) == DECLARED_PROFILES, r.name
+    return stack
+
+
 def find(resources: list[R], name: str) -> R:
     return next(r for r in resources if r.name == name)
 
@@ -112,7 +122,8 @@ ALERT_TOPIC = _props(ALERTS)["name"]
 AUDITOR_ARN = _statement(_props(archive("policy"))["policy"], "AllowAuditorRead")["Principal"]["AWS"][0]
 ACCESS_LOG_BUCKET_NAME = _props(ACCESS_LOGS)["bucket"]
 RESULTS_BUCKET_NAME = _props(RESULTS)["bucket"]
-DECLARED_PROFILES = "hipaa pci-dss soc2"  # the value of the declaration tag on every tagged resource
+DECLARATION_TAG = "spawn-audit:compliance-profiles"
+DECLARED_PROFILES = " ".join(OVERRIDES["complianceProfiles"])  # its value on every tagged resource
 
 
 def trail_props() -> dict:

@@ -23,6 +23,7 @@ from policy_harness import R
 from recorded import run_program  # shared by the tests of this process
 
 from offline_preview.render import make_stable
+from offline_preview.runner import ProgramRun
 
 REPO = Path(__file__).resolve().parents[2]
 STACK = "prod"
@@ -63,22 +64,26 @@ def metric_filter(control: str) -> str:
     return f"spawn-audit-alarms-{control}-filter"
 
 
+def records_as_fixtures(run: ProgramRun) -> list[R]:
+    """The custom resources of a recorded program run as fixtures, in the preview command's stable order
+    (registrations complete in an order that varies from run to run; program order does not, so neither
+    does the order of diagnostics)."""
+    assert run.error is None, run.error_traceback
+    make_stable(run)
+    names = {r.urn: r.name for r in run.resources}
+    return [R(r.type, r.name, json.loads(json.dumps(r.inputs)),
+              {key: [names[u] for u in urns] for key, urns in r.property_dependencies.items() if urns},
+              r.protect)
+            for r in run.resources if r.custom]
+
+
 _recorded: list[tuple[str, str, str, dict[str, list[str]], bool]] = []
 
 
 def _record() -> list[tuple[str, str, str, dict[str, list[str]], bool]]:
     if not _recorded:
-        run = run_program(REPO, STACK, overrides=OVERRIDES)
-        assert run.error is None, run.error_traceback
-        # Registrations complete in an order that varies from run to run; the preview command's own
-        # stable order (program order) makes the stack, and so the order of diagnostics, the same.
-        make_stable(run)
-        names = {r.urn: r.name for r in run.resources}
-        for r in run.resources:
-            if r.custom:
-                deps = {key: [names[u] for u in urns]
-                        for key, urns in r.property_dependencies.items() if urns}
-                _recorded.append((r.type, r.name, json.dumps(r.inputs), deps, r.protect))
+        _recorded.extend((r.type, r.name, json.dumps(r.props), r.deps, r.protect)
+                         for r in records_as_fixtures(run_program(REPO, STACK, overrides=OVERRIDES)))
     return _recorded
 
 

@@ -3,15 +3,14 @@
 The recording is the prod stack declaring hipaa, pci-dss and soc2 together, with the trail's log-delivery
 notifications on (``trailSnsNotification``), previewed as ``pulumi preview`` would: it passes the pack
 under its default config and under each shipped profile config without a single diagnostic. Every
-negative test deep-copies ``compliant_stack()`` and changes one thing, so the tests judge the stack the
+negative test takes a fresh ``compliant_stack()`` and changes one thing, so the tests judge the stack the
 program declares rather than a hand-built copy of it.
 
 ``compliant_stack()`` gives the recorded run's custom resources as ``policy_harness.R`` fixtures: names
 are Pulumi logical names (``spawn-audit-trail-trail``), ``props`` the inputs the engine sends (values
 unknown during preview, such as KMS key ARNs, hold the SDK's unknown sentinel), ``deps`` the property
 dependencies by resource name, ``protect`` the resource option; the resources come in the preview
-command's stable order. The constants below are read from the
-recording, not written by hand.
+command's stable order. The constants below are read from the recording, not written by hand.
 """
 
 from __future__ import annotations
@@ -30,13 +29,6 @@ STACK = "prod"
 OVERRIDES = {"complianceProfiles": ["hipaa", "pci-dss", "soc2"], "trailSnsNotification": True}
 
 TRAIL = "aws:cloudtrail/trail:Trail"
-BUCKET = "aws:s3/bucket:Bucket"
-KEY = "aws:kms/key:Key"
-LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
-FILTER = "aws:cloudwatch/logMetricFilter:LogMetricFilter"
-ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
-TOPIC = "aws:sns/topic:Topic"
-SUBSCRIPTION = "aws:sns/topicSubscription:TopicSubscription"
 
 # Logical names in the program (components/): the stack name, then component and resource.
 TRAIL_R = "spawn-audit-trail-trail"
@@ -122,11 +114,8 @@ BUCKET_NAME = _TRAIL["s3BucketName"]
 TRAIL_ARN = _statement(_props(archive("policy"))["policy"], "AWSCloudTrailWrite")["Condition"][
     "StringEquals"]["aws:SourceArn"]
 LOG_GROUP_NAME = _props(LOG_GROUP_R)["name"]
-LOG_GROUP_ARN = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{LOG_GROUP_NAME}"
 ALERT_TOPIC = _props(ALERTS)["name"]
 AUDITOR_ARN = _statement(_props(archive("policy"))["policy"], "AllowAuditorRead")["Principal"]["AWS"][0]
-ACCESS_LOG_BUCKET_NAME = _props(ACCESS_LOGS)["bucket"]
-RESULTS_BUCKET_NAME = _props(RESULTS)["bucket"]
 DECLARATION_TAG = "spawn-audit:compliance-profiles"
 DECLARED_PROFILES = " ".join(OVERRIDES["complianceProfiles"])  # its value on every tagged resource
 

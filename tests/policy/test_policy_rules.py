@@ -387,6 +387,8 @@ NEGATIVES = [
          "Remove the ACL settings (aws.s3.BucketAcl 'archive-acl' log-delivery-write) (Security Hub S3.12, "
          "45 CFR 164.312(a)(1), PCI DSS 10.3.1, SOC 2 CC6.1)."),
     ]),
+    # "deleted by day 31": the program's 1-day noncurrent expiration; the lifetime the message states
+    # leaves out the Object Lock that keeps each version 2555 days.
     ("expiration-30-days-hipaa", alone(_expire_at_30), HIPAA_ONLY, [
         ("aws-s3-bucket-lifecycle-retention", M,
          "Raise expiration days of lifecycle rule 'spawn-audit-log-retention' on bucket "

@@ -1,154 +1,130 @@
-"""A fully compliant stack, shaped like the inputs pulumi-aws v7 sends for each resource.
+"""The compliant stack: the repository's own program, recorded once under the mock runtime.
 
-Every negative test deep-copies ``compliant_stack()`` and changes one thing. Names are Pulumi logical
-names; ``deps`` are property dependencies as the engine records them (input name -> resource names).
+The recording is the prod stack declaring hipaa, pci-dss and soc2 together, with the trail's log-delivery
+notifications on (``trailSnsNotification``), previewed as ``pulumi preview`` would: it passes the pack
+under its default config and under each shipped profile config without a single diagnostic. Every
+negative test takes a fresh ``compliant_stack()`` and changes one thing, so the tests judge the stack the
+program declares rather than a hand-built copy of it.
+
+``compliant_stack()`` gives the recorded run's custom resources as ``policy_harness.R`` fixtures: names
+are Pulumi logical names (``spawn-audit-trail-trail``), ``props`` the inputs the engine sends (values
+unknown during preview, such as KMS key ARNs, hold the SDK's unknown sentinel), ``deps`` the property
+dependencies by resource name, ``protect`` the resource option; the resources come in the preview
+command's stable order. The constants below are read from the recording, not written by hand.
 """
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from policy_harness import R
-from spawn_compliance import monitoring
+from recorded import run_program  # shared by the tests of this process
 
-ACCOUNT = "111122223333"
-REGION = "us-east-1"
-BUCKET_NAME = "spawn-audit-logs-111122223333"
-KEY_ARN = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0"
-LOG_GROUP_NAME = "/spawn/audit/cloudtrail"
-LOG_GROUP_ARN = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{LOG_GROUP_NAME}"
-ALERT_TOPIC = "spawn-audit-alerts"
-TRAIL_ARN = f"arn:aws:cloudtrail:{REGION}:{ACCOUNT}:trail/spawn-audit"
-AUDITOR_ARN = f"arn:aws:iam::{ACCOUNT}:role/SecurityAuditor"
+from offline_preview.render import make_stable
+from offline_preview.runner import ProgramRun
+
+REPO = Path(__file__).resolve().parents[2]
+STACK = "prod"
+OVERRIDES = {"complianceProfiles": ["hipaa", "pci-dss", "soc2"], "trailSnsNotification": True}
 
 TRAIL = "aws:cloudtrail/trail:Trail"
-BUCKET = "aws:s3/bucket:Bucket"
-KEY = "aws:kms/key:Key"
-LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
-FILTER = "aws:cloudwatch/logMetricFilter:LogMetricFilter"
-ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
-TOPIC = "aws:sns/topic:Topic"
-SUBSCRIPTION = "aws:sns/topicSubscription:TopicSubscription"
+
+# Logical names in the program (components/): the stack name, then component and resource.
+TRAIL_R = "spawn-audit-trail-trail"
+KEY_R = "spawn-audit-kms-key"
+ARCHIVE = "spawn-audit-archive-bucket"  # the bucket the trail writes to; its settings are ARCHIVE + "-..."
+ACCESS_LOGS = "spawn-audit-archive-access-logs"  # the archive's server access-log bucket
+LOG_GROUP_R = "spawn-audit-delivery-log-group"  # the trail's CloudWatch Logs group
+DELIVERY = "spawn-audit-trail-delivery-topic"  # the trail's log-delivery notifications
+ALERTS = "spawn-audit-alarms-topic"  # the alarms' topic
+ALERTS_EMAIL = "spawn-audit-alarms-email-0"
+RESULTS = "spawn-audit-analytics-results"  # the Athena results bucket
+WORKGROUP = "spawn-audit-analytics-workgroup"
 
 
-def tls_policy(bucket_name: str = BUCKET_NAME) -> str:
-    return json.dumps({
-        "Version": "2012-10-17",
-        "Statement": [
-            {"Sid": "AWSCloudTrailWrite", "Effect": "Allow",
-             "Principal": {"Service": "cloudtrail.amazonaws.com"}, "Action": "s3:PutObject",
-             "Resource": f"arn:aws:s3:::{bucket_name}/AWSLogs/{ACCOUNT}/*",
-             "Condition": {"StringEquals": {"aws:SourceArn": TRAIL_ARN}}},
-            {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
-             "Resource": [f"arn:aws:s3:::{bucket_name}", f"arn:aws:s3:::{bucket_name}/*"],
-             "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
-            {"Sid": "DenyLogReadsExceptAuditors", "Effect": "Deny", "Principal": "*",
-             "Action": ["s3:GetObject", "s3:GetObjectVersion"], "Resource": f"arn:aws:s3:::{bucket_name}/*",
-             "Condition": {"ArnNotLike": {"aws:PrincipalArn": [AUDITOR_ARN]},
-                           "BoolIfExists": {"aws:PrincipalIsAWSService": "false"}}},
-        ],
-    })
+def archive(setting: str) -> str:
+    """The name of one setting resource of the archive bucket: ``archive("lifecycle")``."""
+    return f"{ARCHIVE}-{setting}"
 
 
-def trail_props() -> dict:
-    return {
-        "name": "spawn-audit",
-        "s3BucketName": BUCKET_NAME,
-        "isMultiRegionTrail": True,
-        "includeGlobalServiceEvents": True,
-        "enableLogFileValidation": True,
-        "enableLogging": True,
-        "kmsKeyId": KEY_ARN,
-        "cloudWatchLogsGroupArn": f"{LOG_GROUP_ARN}:*",
-        "cloudWatchLogsRoleArn": f"arn:aws:iam::{ACCOUNT}:role/spawn-audit-cloudtrail-logs",
-        "snsTopicName": "spawn-audit-delivery",
-        "advancedEventSelectors": [
-            {"name": "Management events (read and write)",
-             "fieldSelectors": [{"field": "eventCategory", "equals": ["Management"]}]},
-            {"name": "S3 data events",
-             "fieldSelectors": [{"field": "eventCategory", "equals": ["Data"]},
-                                {"field": "resources.type", "equals": ["AWS::S3::Object"]}]},
-        ],
-        "tags": {"owner": "security"},
-    }
+def alarm(control: str) -> str:
+    return f"spawn-audit-alarms-{control}-alarm"
 
 
-def bucket_resources() -> list[R]:
-    on_bucket = {"bucket": ["archive"]}
-    return [
-        R(BUCKET, "archive",
-          {"bucket": BUCKET_NAME, "objectLockEnabled": True, "tags": {"owner": "security"}}, protect=True),
-        R("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "archive-pab",
-          {"bucket": BUCKET_NAME, "blockPublicAcls": True, "blockPublicPolicy": True,
-           "ignorePublicAcls": True, "restrictPublicBuckets": True}, on_bucket),
-        R("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
-          "archive-sse",
-          {"bucket": BUCKET_NAME, "rules": [{"applyServerSideEncryptionByDefault": {
-              "sseAlgorithm": "aws:kms", "kmsMasterKeyId": KEY_ARN}, "bucketKeyEnabled": True}]},
-          {"bucket": ["archive"], "rules": ["key"]}),
-        R("aws:s3/bucketVersioning:BucketVersioning", "archive-versioning",
-          # No mfaDelete: S3 does not support lifecycle rules on MFA Delete-enabled buckets.
-          {"bucket": BUCKET_NAME, "versioningConfiguration": {"status": "Enabled"}},
-          on_bucket),
-        R("aws:s3/bucketPolicy:BucketPolicy", "archive-policy",
-          {"bucket": BUCKET_NAME, "policy": tls_policy()}, on_bucket),
-        R("aws:s3/bucketLogging:BucketLogging", "archive-logging",
-          {"bucket": BUCKET_NAME, "targetBucket": "spawn-audit-access-logs", "targetPrefix": "archive/"},
-          on_bucket),
-        R("aws:s3/bucketOwnershipControls:BucketOwnershipControls", "archive-ownership",
-          {"bucket": BUCKET_NAME, "rule": {"objectOwnership": "BucketOwnerEnforced"}}, on_bucket),
-        R("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "archive-lifecycle",
-          {"bucket": BUCKET_NAME, "rules": [{
-              "id": "archive", "status": "Enabled", "filter": {},
-              "transitions": [{"days": 92, "storageClass": "GLACIER"}],
-              "expiration": {"days": 2555},
-              "noncurrentVersionExpiration": {"noncurrentDays": 2555},
-          }]}, on_bucket),
-        R("aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration", "archive-object-lock",
-          {"bucket": BUCKET_NAME, "objectLockEnabled": "Enabled",
-           "rule": {"defaultRetention": {"mode": "GOVERNANCE", "days": 365}}}, on_bucket),
-    ]
+def metric_filter(control: str) -> str:
+    return f"spawn-audit-alarms-{control}-filter"
 
 
-def monitoring_resources() -> list[R]:
-    resources = [
-        R(TOPIC, "alerts", {"name": ALERT_TOPIC, "kmsMasterKeyId": KEY_ARN}, {"kmsMasterKeyId": ["key"]}),
-        R(SUBSCRIPTION, "alerts-email", {"topic": f"arn:aws:sns:{REGION}:{ACCOUNT}:{ALERT_TOPIC}",
-                                         "protocol": "email", "endpoint": "security@example.com"},
-          {"topic": ["alerts"]}),
-    ]
-    for control in monitoring.ALL_CONTROLS:
-        resources.append(R(FILTER, f"filter-{control.key}", {
-            "name": control.metric_name, "logGroupName": LOG_GROUP_NAME, "pattern": control.filter_pattern,
-            "metricTransformation": {"name": control.metric_name, "namespace": monitoring.METRIC_NAMESPACE,
-                                     "value": "1"},
-        }, {"logGroupName": ["log-group"]}))
-        resources.append(R(ALARM, f"alarm-{control.key}", {
-            "name": control.metric_name, "metricName": control.metric_name,
-            "namespace": monitoring.METRIC_NAMESPACE, "statistic": "Sum", "period": 300,
-            "evaluationPeriods": 1, "threshold": control.threshold,
-            "comparisonOperator": "GreaterThanOrEqualToThreshold",
-            "alarmActions": [f"arn:aws:sns:{REGION}:{ACCOUNT}:{ALERT_TOPIC}"],
-        }, {"alarmActions": ["alerts"]}))
-    return resources
+def records_as_fixtures(run: ProgramRun) -> list[R]:
+    """The custom resources of a recorded program run as fixtures, in the preview command's stable order
+    (registrations complete in an order that varies from run to run; program order does not, so neither
+    does the order of diagnostics)."""
+    assert run.error is None, run.error_traceback
+    make_stable(run)
+    names = {r.urn: r.name for r in run.resources}
+    return [R(r.type, r.name, json.loads(json.dumps(r.inputs)),
+              {key: [names[u] for u in urns] for key, urns in r.property_dependencies.items() if urns},
+              r.protect)
+            for r in run.resources if r.custom]
+
+
+_recorded: list[tuple[str, str, str, dict[str, list[str]], bool]] = []
+
+
+def _record() -> list[tuple[str, str, str, dict[str, list[str]], bool]]:
+    if not _recorded:
+        _recorded.extend((r.type, r.name, json.dumps(r.props), r.deps, r.protect)
+                         for r in records_as_fixtures(run_program(REPO, STACK, overrides=OVERRIDES)))
+    return _recorded
 
 
 def compliant_stack() -> list[R]:
-    return [
-        R(KEY, "key", {"description": "spawn-audit", "enableKeyRotation": True,
-                       "customerMasterKeySpec": "SYMMETRIC_DEFAULT", "keyUsage": "ENCRYPT_DECRYPT"},
-          protect=True),
-        *bucket_resources(),
-        R(LOG_GROUP, "log-group", {"name": LOG_GROUP_NAME, "retentionInDays": 2557, "kmsKeyId": KEY_ARN,
-                                   "deletionProtectionEnabled": True},
-          {"kmsKeyId": ["key"]}, protect=True),
-        R(TOPIC, "delivery", {"name": "spawn-audit-delivery", "kmsMasterKeyId": KEY_ARN},
-          {"kmsMasterKeyId": ["key"]}),
-        R(TRAIL, "trail", trail_props(),
-          {"s3BucketName": ["archive"], "kmsKeyId": ["key"], "snsTopicName": ["delivery"]}, protect=True),
-        *monitoring_resources(),
-    ]
+    """The recorded stack, a fresh copy for each call."""
+    return [R(type_, name, json.loads(props), {k: list(v) for k, v in deps.items()}, protect)
+            for type_, name, props, deps, protect in _record()]
+
+
+def undeclared(stack: list[R]) -> list[R]:
+    """``stack`` without the program's profile declaration: no resource carries the tag. Tests of what
+    pack config alone enforces (sandbox, one profile) start here, since a declaration raises the bar."""
+    for r in stack:
+        tags = r.props.get("tags")
+        if isinstance(tags, dict):
+            assert tags.pop(DECLARATION_TAG, DECLARED_PROFILES) == DECLARED_PROFILES, r.name
+    return stack
 
 
 def find(resources: list[R], name: str) -> R:
     return next(r for r in resources if r.name == name)
+
+
+def _props(name: str) -> dict:
+    return next(json.loads(props) for _, n, props, _, _ in _record() if n == name)
+
+
+def _statement(document: str, sid: str) -> dict:
+    return next(s for s in json.loads(document)["Statement"] if s.get("Sid") == sid)
+
+
+_TRAIL = _props(TRAIL_R)
+ACCOUNT = _TRAIL["cloudWatchLogsRoleArn"].split(":")[4]
+REGION = _TRAIL["cloudWatchLogsGroupArn"].split(":")[3]
+BUCKET_NAME = _TRAIL["s3BucketName"]
+TRAIL_ARN = _statement(_props(archive("policy"))["policy"], "AWSCloudTrailWrite")["Condition"][
+    "StringEquals"]["aws:SourceArn"]
+LOG_GROUP_NAME = _props(LOG_GROUP_R)["name"]
+ALERT_TOPIC = _props(ALERTS)["name"]
+AUDITOR_ARN = _statement(_props(archive("policy"))["policy"], "AllowAuditorRead")["Principal"]["AWS"][0]
+DECLARATION_TAG = "spawn-audit:compliance-profiles"
+DECLARED_PROFILES = " ".join(OVERRIDES["complianceProfiles"])  # its value on every tagged resource
+
+
+def trail_props() -> dict:
+    """The recorded trail's inputs (a fresh copy)."""
+    return _props(TRAIL_R)
+
+
+def bucket_policy(name: str = ARCHIVE) -> str:
+    """The recorded bucket policy document of bucket ``name`` (JSON)."""
+    return _props(f"{name}-policy")["policy"]

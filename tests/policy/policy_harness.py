@@ -13,6 +13,7 @@ fixtures give the properties a v7 provider would send.
 from __future__ import annotations
 
 import copy
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,12 +44,20 @@ def engine_config(user: dict[str, Any] | None = None) -> dict[str, tuple[int, di
     document, apply each policy's schema defaults, validate with JSON Schema, and give every policy
     an explicit level. A document the engine would refuse raises ``jsonschema.ValidationError``.
     """
-    info = pack_info_from_proto(Pack().servicer.GetAnalyzerInfo(None, None), POLICY_DIR, "policy")
-    try:
-        config = reconcile_config(info, parse_policy_config(copy.deepcopy(user or {}), "test config"))
-    except PolicyError as exc:
-        raise jsonschema.ValidationError(str(exc)) from exc
-    return {name: (_PROTO_LEVELS[c.enforcement_level], c.properties) for name, c in config.items()}
+    key = json.dumps(user or {}, sort_keys=True)
+    if key not in _engine_configs:
+        info = pack_info_from_proto(Pack().servicer.GetAnalyzerInfo(None, None), POLICY_DIR, "policy")
+        try:
+            config = reconcile_config(info, parse_policy_config(copy.deepcopy(user or {}), "test config"))
+        except PolicyError as exc:
+            raise jsonschema.ValidationError(str(exc)) from exc
+        _engine_configs[key] = {name: (_PROTO_LEVELS[c.enforcement_level], c.properties)
+                                for name, c in config.items()}
+    # The same document always gives the same config: computed once per process, copied per caller.
+    return copy.deepcopy(_engine_configs[key])
+
+
+_engine_configs: dict[str, dict[str, tuple[int, dict]]] = {}
 
 
 PROFILES_PREFIX = " Enforced profiles: "
@@ -98,6 +107,12 @@ def _struct(props: dict[str, Any]) -> struct_pb2.Struct:
     return s
 
 
+def _analyze_request(resource: R) -> proto.AnalyzeRequest:
+    return proto.AnalyzeRequest(type=resource.type, properties=_struct(resource.props), urn=resource.urn,
+                                name=resource.name,
+                                options=proto.AnalyzerResourceOptions(protect=resource.protect))
+
+
 def _result(response) -> Result:
     diags = []
     for d in response.diagnostics:
@@ -110,10 +125,17 @@ def _result(response) -> Result:
                           for n in response.not_applicable})
 
 
+# Analyze answers, per servicer and configuration, by request: in ``preview`` a request already answered
+# under the same configuration is answered again from here. Analyze depends on nothing but the two, and
+# most resources of a one-change negative are the baseline's own.
+_answered: dict[tuple[str, bytes, str, str, str, bool, str], Result] = {}
+
+
 class Pack:
     def __init__(self, sdk: bool = False) -> None:
         servicer = _PolicyAnalyzerServicer if sdk else SharedDecodeServicer
         self.servicer = servicer(PACK_NAME, VERSION, ALL_POLICIES, EnforcementLevel.ADVISORY)
+        self._configuration = (servicer.__name__, b"")
 
     def configure(self, sent: dict[str, tuple[int, dict]]) -> Pack:
         request = proto.ConfigureAnalyzerRequest()
@@ -121,13 +143,20 @@ class Pack:
             request.policyConfig[name].CopyFrom(
                 proto.PolicyConfig(enforcementLevel=level, properties=_struct(props)))
         self.servicer.Configure(request, None)
+        self._configuration = (self._configuration[0], request.SerializeToString(deterministic=True))
         return self
 
     def analyze(self, resource: R) -> Result:
-        request = proto.AnalyzeRequest(type=resource.type, properties=_struct(resource.props),
-                                       urn=resource.urn, name=resource.name,
-                                       options=proto.AnalyzerResourceOptions(protect=resource.protect))
-        return _result(self.servicer.Analyze(request, None))
+        return _result(self.servicer.Analyze(_analyze_request(resource), None))
+
+    def _analyze_once(self, resource: R) -> Result:
+        # The request by value: the same JSON document gives the same properties Struct.
+        key = (*self._configuration, resource.type, resource.urn, resource.name, resource.protect,
+               json.dumps(resource.props, sort_keys=True))
+        if key not in _answered:
+            _answered[key] = _result(self.servicer.Analyze(_analyze_request(resource), None))
+        answer = _answered[key]
+        return Result(list(answer.diagnostics), dict(answer.not_applicable))
 
     def analyze_stack(self, resources: list[R]) -> Result:
         by_name = {r.name: r for r in resources}
@@ -145,7 +174,7 @@ class Pack:
         diags: list[Diag] = []
         not_applicable: dict[str, str] = {}
         for r in resources:
-            result = self.analyze(r)
+            result = self._analyze_once(r)
             diags += result.diagnostics
             not_applicable.update(result.not_applicable)
         stack = self.analyze_stack(resources)

@@ -1,9 +1,9 @@
 """Who can reach the evidence, judged by effect: bucket, key and topic policies through the Analyzer.
 
-Each negative changes one thing in the compliant stack (``policy_fixtures``) and asserts the complete
-list of diagnostics; each class also has compliant variants written differently (split statements,
-action lists or wildcards instead of one action, ``NotPrincipal``, conditions instead of principals)
-that must pass. Everything goes through the SDK's Analyzer servicer (``policy_harness.Pack``).
+Each negative changes one thing in the compliant stack (``policy_fixtures``: the program, recorded) and
+asserts the complete list of diagnostics; each class also has compliant variants written differently
+(split statements, action lists or wildcards instead of one action, ``NotPrincipal``, conditions instead
+of principals) that must pass. Everything goes through the SDK's Analyzer servicer (``policy_harness.Pack``).
 """
 
 from __future__ import annotations
@@ -12,7 +12,24 @@ import json
 from collections.abc import Callable
 
 import pytest
-from policy_fixtures import ACCOUNT, AUDITOR_ARN, BUCKET_NAME, REGION, TRAIL_ARN, compliant_stack, find
+from policy_fixtures import (
+    ACCOUNT,
+    ALERT_TOPIC,
+    ALERTS,
+    ARCHIVE,
+    AUDITOR_ARN,
+    BUCKET_NAME,
+    KEY_R,
+    LOG_GROUP_NAME,
+    LOG_GROUP_R,
+    REGION,
+    TRAIL_ARN,
+    TRAIL_R,
+    archive,
+    compliant_stack,
+    find,
+    undeclared,
+)
 from policy_harness import Pack, R, configured, engine_config, for_all
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
 
@@ -20,8 +37,10 @@ M = "mandatory"
 OTHER = "999988887777"
 BUCKET_ARN = f"arn:aws:s3:::{BUCKET_NAME}"
 OBJECTS = f"{BUCKET_ARN}/*"
-TOPIC_ARN = f"arn:aws:sns:{REGION}:{ACCOUNT}:spawn-audit-alerts"
+TOPIC_ARN = f"arn:aws:sns:{REGION}:{ACCOUNT}:{ALERT_TOPIC}"
 HIPAA = for_all({"profiles": ["hipaa"]})
+TOPIC_POLICY = "spawn-audit-alarms-topic-policy"
+ARCHIVE_POLICY = "bucket policy 'spawn-audit-archive-bucket-policy'"  # where the findings point
 
 BUCKET_RULE = "aws-s3-bucket-policy-no-outside-access"
 READS_RULE = "aws-s3-bucket-reads-limited-to-auditors"
@@ -35,8 +54,8 @@ BUCKET_CITE = (
     "SOC 2 CC6.1"
 )
 TLS_MESSAGE = (
-    "Add to the bucket policy of bucket 'archive' a statement with Effect Deny, Principal *, Action "
-    "s3:*, Resource the bucket and its objects, and Condition Bool aws:SecureTransport false "
+    "Add to the bucket policy of bucket 'spawn-audit-archive-bucket' a statement with Effect Deny, Principal "
+    "*, Action s3:*, Resource the bucket and its objects, and Condition Bool aws:SecureTransport false "
     "(Security Hub S3.5, CIS 2.1.1, 45 CFR 164.312(e)(1), PCI DSS 4.2.1, SOC 2 CC6.7)"
 )
 
@@ -44,39 +63,39 @@ TLS_MESSAGE = (
 # The second BucketPolicy on the archive is itself a violation (aws-s3-bucket-single-configuration).
 DUPLICATE_POLICY = (
     "aws-s3-bucket-single-configuration", "mandatory",
-    "Keep one bucket policy for bucket 'archive' and remove the others: 'archive-policy' (BucketPolicy) and "
-    "'archive-policy-2' (BucketPolicy) all set it; S3 keeps one per bucket and the last one applied wins, so "
-    "a compliant one can be silently replaced (45 CFR 164.312(c)(1), 45 CFR 164.312(a)(1), PCI DSS 10.3.2, "
-    "SOC 2 CC6.1).",
+    "Keep one bucket policy for bucket 'spawn-audit-archive-bucket' and remove the others: "
+    "'spawn-audit-archive-bucket-policy' (BucketPolicy) and 'spawn-audit-archive-bucket-policy-2' "
+    "(BucketPolicy) all set it; S3 keeps one per bucket and the last one applied wins, so a compliant one "
+    "can be silently replaced (45 CFR 164.312(c)(1), 45 CFR 164.312(a)(1), PCI DSS 10.3.2, SOC 2 CC6.1).",
 )
 
 def bucket_violation(
-    found: str, notes: str = "", where: str = "bucket policy 'archive-policy'", cite: str = BUCKET_CITE
+    found: str, notes: str = "", where: str = ARCHIVE_POLICY, cite: str = BUCKET_CITE
 ) -> tuple[str, str, str]:
     return (
         BUCKET_RULE,
         M,
-        f"Remove or narrow the statements of {where} (bucket 'archive') that let anyone outside account "
-        f"{ACCOUNT} read, delete, rewrite or reconfigure the logs; only this account's principals and roles, "
-        f"and AWS services acting for this account (aws:SourceArn or aws:SourceAccount), may ({cite}). "
-        f"Found: {found}.{notes}",
+        f"Remove or narrow the statements of {where} (bucket 'spawn-audit-archive-bucket') that let anyone "
+        f"outside account {ACCOUNT} read, delete, rewrite or reconfigure the logs; only this account's "
+        "principals and roles, and AWS services acting for this account (aws:SourceArn or "
+        f"aws:SourceAccount), may ({cite}). Found: {found}.{notes}",
     )
 
 
-def reads_violation(readers: str, where: str = "bucket policy 'archive-policy'") -> tuple[str, str, str]:
+def reads_violation(readers: str, where: str = ARCHIVE_POLICY) -> tuple[str, str, str]:
     return (
         READS_RULE,
         M,
-        f"Add to {where} of bucket 'archive' a statement with Effect Deny, Principal *, Action s3:GetObject "
-        f"and s3:GetObjectVersion, Resource the bucket's objects, and Condition ArnNotLike aws:PrincipalArn "
-        f"[the auditor and break-glass role ARNs] with BoolIfExists aws:PrincipalIsAWSService false: reads "
-        f"of the audit logs must be limited to the named auditor roles (PCI DSS 10.3.1); now also readable "
-        f"by: {readers}.",
+        f"Add to {where} of bucket 'spawn-audit-archive-bucket' a statement with Effect Deny, Principal *, "
+        "Action s3:GetObject and s3:GetObjectVersion, Resource the bucket's objects, and Condition "
+        "ArnNotLike aws:PrincipalArn [the auditor and break-glass role ARNs] with BoolIfExists "
+        "aws:PrincipalIsAWSService false: reads of the audit logs must be limited to the named auditor "
+        f"roles (PCI DSS 10.3.1); now also readable by: {readers}.",
     )
 
 
 def key_violation(
-    found: str, where: str = "the key policy of KMS key 'key'", urn_resource: str = "key"
+    found: str, where: str = "the key policy of KMS key 'spawn-audit-kms-key'", urn_resource: str = "key"
 ) -> tuple[str, str, str]:
     return (
         KEY_RULE,
@@ -104,7 +123,7 @@ def topic_violation(found: str, where: str) -> tuple[str, str, str]:
 Mutation = Callable[[list[R]], None]
 
 
-def _edit_bucket_policy(change: Callable[[list[dict]], None], resource: str = "archive-policy") -> Mutation:
+def _edit_bucket_policy(change: Callable[[list[dict]], None], resource: str = archive("policy")) -> Mutation:
     def mutate(stack: list[R]) -> None:
         props = find(stack, resource).props
         document = json.loads(props["policy"])
@@ -112,6 +131,10 @@ def _edit_bucket_policy(change: Callable[[list[dict]], None], resource: str = "a
         props["policy"] = json.dumps(document)
 
     return mutate
+
+
+def statement(statements: list[dict], sid: str) -> dict:
+    return next(s for s in statements if s.get("Sid") == sid)
 
 
 def add(*statements: dict) -> Mutation:
@@ -131,7 +154,7 @@ def replace(sid: str, *statements: dict) -> Mutation:
 
 
 def set_key(**props) -> Mutation:
-    return lambda stack: find(stack, "key").props.update(props)
+    return lambda stack: find(stack, KEY_R).props.update(props)
 
 
 def key_policy(*statements: dict) -> Mutation:
@@ -146,20 +169,15 @@ def key_policy(*statements: dict) -> Mutation:
 
 
 def topic_policy(*statements: dict, inline: bool = False) -> Mutation:
+    """The alarms topic's policy document, the program's TopicPolicy or (``inline``) the topic's own
+    ``policy`` argument beside it, made of ``statements``."""
     document = json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
 
     def mutate(stack: list[R]) -> None:
         if inline:
-            find(stack, "alerts").props["policy"] = document
+            find(stack, ALERTS).props["policy"] = document
         else:
-            stack.append(
-                R(
-                    "aws:sns/topicPolicy:TopicPolicy",
-                    "alerts-policy",
-                    {"arn": TOPIC_ARN, "policy": document},
-                    {"arn": ["alerts"]},
-                )
-            )
+            find(stack, TOPIC_POLICY).props["policy"] = document
 
     return mutate
 
@@ -190,9 +208,12 @@ CLOUDTRAIL = {"Service": "cloudtrail.amazonaws.com"}
 # --- the log bucket: who outside the account can read, delete, rewrite or reconfigure ----------------------
 
 BUCKET_NEGATIVES = [
+    # The program denies s3:DeleteObject and s3:DeleteObjectVersion to everyone (DenyLogDeletion); a
+    # delete grant outside the account takes that statement's place.
     (
         "organization-may-delete",
-        add(
+        replace(
+            "DenyLogDeletion",
             {
                 "Sid": "OrgDelete",
                 "Effect": "Allow",
@@ -206,7 +227,8 @@ BUCKET_NEGATIVES = [
     ),
     (
         "other-account-may-delete-versions",
-        add(
+        replace(
+            "DenyLogDeletion",
             {
                 "Sid": "Other",
                 "Effect": "Allow",
@@ -265,14 +287,14 @@ BUCKET_NEGATIVES = [
     ),
     (
         "cloudtrail-write-without-source",
-        _edit_bucket_policy(lambda st: st[0].pop("Condition")),
+        _edit_bucket_policy(lambda st: statement(st, "AWSCloudTrailWrite").pop("Condition")),
         "rewrite (s3:PutObject: service cloudtrail.amazonaws.com acting for any account (no aws:SourceArn or "
         "aws:SourceAccount of this account), through statement 'AWSCloudTrailWrite')",
     ),
     (
         "cloudtrail-write-for-another-account",
         _edit_bucket_policy(
-            lambda st: st[0].update(
+            lambda st: statement(st, "AWSCloudTrailWrite").update(
                 Condition={"StringEquals": {"aws:SourceArn": TRAIL_ARN.replace(ACCOUNT, OTHER)}}
             )
         ),
@@ -304,7 +326,8 @@ def test_bucket_grant_outside_the_account_is_caught(mutate, found):
 
 
 def test_unknown_condition_is_ignored_in_an_allow_and_said_so():
-    mutate = add(
+    mutate = replace(
+        "DenyLogDeletion",
         {
             "Sid": "Referer",
             "Effect": "Allow",
@@ -335,7 +358,7 @@ def test_unknown_condition_makes_a_deny_not_count_and_said_so():
         "Action": "s3:GetObject",
         "Resource": OBJECTS,
     }
-    result = preview(replace("DenyLogReadsExceptAuditors", deny), add(grant), config=HIPAA)
+    result = preview(undeclared, replace("DenyLogReadsExceptAuditors", deny), add(grant), config=HIPAA)
     note = (
         " Judged conservatively: statement 'DenyLogReadsExceptAuditors': condition IpAddress aws:SourceIp "
         "is not understood by the pack; the deny is judged as not applying."
@@ -350,6 +373,20 @@ def test_unknown_condition_makes_a_deny_not_count_and_said_so():
 
 
 BUCKET_EQUIVALENTS = [
+    # Deny over Allow: the program's deletion deny reaches every principal, so a delete grant to
+    # another account grants nothing.
+    (
+        "other-account-delete-is-denied",
+        add(
+            {
+                "Sid": "Other",
+                "Effect": "Allow",
+                "Principal": OTHER_ROOT,
+                "Action": "s3:Delete*",
+                "Resource": f"{BUCKET_ARN}/AWSLogs/*",
+            }
+        ),
+    ),
     # Deny over Allow: the auditor-only read deny reaches every principal but the auditor, so another
     # account's read grant grants nothing.
     (
@@ -393,7 +430,8 @@ BUCKET_EQUIVALENTS = [
     (
         "cloudtrail-narrowed-by-source-account",
         _edit_bucket_policy(
-            lambda st: st[0].update(Condition={"StringEquals": {"aws:SourceAccount": ACCOUNT}})
+            lambda st: statement(st, "AWSCloudTrailWrite").update(
+                Condition={"StringEquals": {"aws:SourceAccount": ACCOUNT}})
         ),
     ),
     (
@@ -437,9 +475,11 @@ def test_bucket_grant_narrowed_to_the_account_passes(mutate):
 
 
 def test_every_bucket_policy_is_judged_as_if_it_were_the_one_in_force():
-    # S3 keeps one policy per bucket (the last written): an exposure in a second document counts.
+    # S3 keeps one policy per bucket (the last written): an exposure in a second document counts. The
+    # second document is the program's with its deletion deny given over to another account's grant.
     def second_policy(stack: list[R]) -> None:
-        document = json.loads(find(stack, "archive-policy").props["policy"])
+        document = json.loads(find(stack, archive("policy")).props["policy"])
+        document["Statement"].remove(statement(document["Statement"], "DenyLogDeletion"))
         document["Statement"].append(
             {
                 "Sid": "Other",
@@ -452,9 +492,9 @@ def test_every_bucket_policy_is_judged_as_if_it_were_the_one_in_force():
         stack.append(
             R(
                 "aws:s3/bucketPolicy:BucketPolicy",
-                "archive-policy-2",
+                "spawn-audit-archive-bucket-policy-2",
                 {"bucket": BUCKET_NAME, "policy": json.dumps(document)},
-                {"bucket": ["archive"]},
+                {"bucket": [ARCHIVE]},
             )
         )
 
@@ -463,7 +503,7 @@ def test_every_bucket_policy_is_judged_as_if_it_were_the_one_in_force():
     assert result[:-1] == [
         bucket_violation(
             f"delete (s3:DeleteObject: principals of account {OTHER}, through statement 'Other')",
-            where="bucket policy 'archive-policy-2'",
+            where="bucket policy 'spawn-audit-archive-bucket-policy-2'",
         )
     ]
 
@@ -472,7 +512,7 @@ def test_bucket_rule_is_not_applicable_in_the_sandbox():
     mutate = add(
         {"Sid": "Anyone", "Effect": "Allow", "Principal": "*", "Action": "s3:*", "Resource": OBJECTS}
     )
-    assert preview(mutate, config=for_all({"profiles": []})) == []
+    assert preview(undeclared, mutate, config=for_all({"profiles": []})) == []
 
 
 # --- pci-dss: reads limited to the named auditor roles ----------------------------------------------------
@@ -526,14 +566,14 @@ def test_read_deny_on_a_prefix_that_misses_the_logs_is_caught():
 
 def test_second_bucket_policy_without_the_read_deny_is_caught():
     def second_policy(stack: list[R]) -> None:
-        document = json.loads(find(stack, "archive-policy").props["policy"])
+        document = json.loads(find(stack, archive("policy")).props["policy"])
         document["Statement"] = [s for s in document["Statement"] if s["Sid"] != "DenyLogReadsExceptAuditors"]
         stack.append(
             R(
                 "aws:s3/bucketPolicy:BucketPolicy",
-                "archive-policy-2",
+                "spawn-audit-archive-bucket-policy-2",
                 {"bucket": BUCKET_NAME, "policy": json.dumps(document)},
-                {"bucket": ["archive"]},
+                {"bucket": [ARCHIVE]},
             )
         )
 
@@ -544,7 +584,7 @@ def test_second_bucket_policy_without_the_read_deny_is_caught():
             f"s3:GetObject, s3:GetObjectVersion: every principal of account {ACCOUNT}, through IAM policies "
             f"of the "
             f"account",
-            where="bucket policy 'archive-policy-2'",
+            where="bucket policy 'spawn-audit-archive-bucket-policy-2'",
         )
     ]
 
@@ -590,7 +630,7 @@ def test_read_deny_written_differently_passes(mutate):
 
 
 def test_read_deny_is_not_required_without_pci_dss():
-    assert preview(drop("DenyLogReadsExceptAuditors"), config=HIPAA) == []
+    assert preview(undeclared, drop("DenyLogReadsExceptAuditors"), config=HIPAA) == []
 
 
 # --- TLS only, judged by effect ---------------------------------------------------------------------------
@@ -667,14 +707,14 @@ def test_narrowed_tls_deny_is_caught(statements):
 
 def test_second_bucket_policy_without_tls_names_it():
     def second_policy(stack: list[R]) -> None:
-        document = json.loads(find(stack, "archive-policy").props["policy"])
+        document = json.loads(find(stack, archive("policy")).props["policy"])
         document["Statement"] = [s for s in document["Statement"] if s["Sid"] != "DenyInsecureTransport"]
         stack.append(
             R(
                 "aws:s3/bucketPolicy:BucketPolicy",
-                "archive-policy-2",
+                "spawn-audit-archive-bucket-policy-2",
                 {"bucket": BUCKET_NAME, "policy": json.dumps(document)},
-                {"bucket": ["archive"]},
+                {"bucket": [ARCHIVE]},
             )
         )
 
@@ -684,7 +724,7 @@ def test_second_bucket_policy_without_tls_names_it():
         (
             TLS_RULE,
             M,
-            TLS_MESSAGE + " (bucket policy 'archive-policy-2' has none; "
+            TLS_MESSAGE + " (bucket policy 'spawn-audit-archive-bucket-policy-2' has none; "
             "S3 keeps only the last bucket policy written).",
         )
     ]
@@ -787,7 +827,7 @@ def test_separate_key_policy_resource_is_judged():
                 "aws:kms/keyPolicy:KeyPolicy",
                 "key-policy",
                 {"keyId": "k", "policy": document},
-                {"keyId": ["key"]},
+                {"keyId": [KEY_R]},
             )
         )
 
@@ -799,7 +839,7 @@ def test_separate_key_policy_resource_is_judged():
             f"kms:ScheduleKeyDeletion, "
             f"kms:DisableKey, kms:DisableKeyRotation, kms:DeleteImportedKeyMaterial: principals of account "
             f"{OTHER}, through statement 'Other')",
-            where="key policy 'key-policy' of KMS key 'key'",
+            where="key policy 'key-policy' of KMS key 'spawn-audit-kms-key'",
         )
     ]
 
@@ -864,7 +904,7 @@ KEY_EQUIVALENTS = [
             }
         ),
     ),
-    ("no-key-policy-is-the-default-policy", lambda stack: None),
+    ("no-key-policy-is-the-default-policy", lambda stack: find(stack, KEY_R).props.pop("policy")),
 ]
 
 
@@ -879,8 +919,8 @@ def test_disabled_trail_key_is_caught(value):
         (
             KEY_ENABLED,
             M,
-            "Set isEnabled to true (or remove it; it defaults to true) on KMS key 'key': CloudTrail "
-            "cannot deliver log files encrypted with a disabled key (45 CFR 164.312(b), PCI DSS "
+            "Set isEnabled to true (or remove it; it defaults to true) on KMS key 'spawn-audit-kms-key': "
+            "CloudTrail cannot deliver log files encrypted with a disabled key (45 CFR 164.312(b), PCI DSS "
             "10.2.1, SOC 2 CC7.2).",
         )
     ]
@@ -894,18 +934,12 @@ def test_enabled_key_passes_and_a_key_no_trail_uses_is_not_judged():
 
 
 def test_trail_key_found_through_its_alias():
+    # The trail names the program's alias (spawn-audit-kms-alias) by its ARN instead of the key.
     def through_alias(stack: list[R]) -> None:
-        trail = find(stack, "trail")
-        trail.props["kmsKeyId"] = f"arn:aws:kms:{REGION}:{ACCOUNT}:alias/spawn-audit"
+        trail = find(stack, TRAIL_R)
+        alias = find(stack, "spawn-audit-kms-alias").props["name"]
+        trail.props["kmsKeyId"] = f"arn:aws:kms:{REGION}:{ACCOUNT}:{alias}"
         trail.deps.pop("kmsKeyId")
-        stack.append(
-            R(
-                "aws:kms/alias:Alias",
-                "key-alias",
-                {"name": "alias/spawn-audit", "targetKeyId": "k"},
-                {"targetKeyId": ["key"]},
-            )
-        )
 
     assert [d[0] for d in preview(through_alias, set_key(isEnabled=False))] == [KEY_ENABLED]
 
@@ -928,7 +962,7 @@ def test_topic_open_to_everyone_is_caught():
             "publish to (sns:Publish: every principal (*), through statement 'Anyone'); subscribe to "
             "(sns:Subscribe: "
             "every principal (*), through statement 'Anyone')",
-            where="topic policy 'alerts-policy' of topic 'alerts'",
+            where="topic policy 'spawn-audit-alarms-topic-policy' of topic 'spawn-audit-alarms-topic'",
         )
     ]
 
@@ -949,7 +983,7 @@ def test_inline_topic_policy_with_unconditioned_cloudwatch_is_caught():
             "publish to (sns:Publish: service cloudwatch.amazonaws.com acting for any account (no "
             "aws:SourceArn or "
             "aws:SourceAccount of this account), through statement 'Alarms')",
-            where="the inline policy of topic 'alerts'",
+            where="the inline policy of topic 'spawn-audit-alarms-topic'",
         )
     ]
 
@@ -989,22 +1023,20 @@ def test_topic_grant_narrowed_to_the_account_passes(statement):
 
 # --- grants on the trail's key: a second way to use it besides the key policy ------------------------------
 
-KEY_ARN_IN_STACK = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0"
-
-
 def grant(grantee: str, *operations: str) -> Mutation:
+    # keyId is the key's ARN, an output unknown during preview, with the dependency the engine records.
     return lambda stack: stack.append(R("aws:kms/grant:Grant", "log-reader-grant", {
-        "keyId": KEY_ARN_IN_STACK, "granteePrincipal": grantee, "operations": list(operations)},
-        {"keyId": ["key"]}))
+        "keyId": UNKNOWN_STRING_VALUE, "granteePrincipal": grantee, "operations": list(operations)},
+        {"keyId": [KEY_R]}))
 
 
 def test_grant_to_another_account_is_caught():
     assert preview(grant(f"arn:aws:iam::{OTHER}:role/LogReader", "Decrypt", "DescribeKey")) == [(
         KEY_RULE, M,
-        f"Remove grant 'log-reader-grant' on KMS key 'key' or give it to a principal of account {ACCOUNT}: "
-        f"a grant lets its grantee use the key whatever the key policy says, and only this account's "
-        f"principals and roles may (45 CFR 164.312(a)(2)(iv), 45 CFR 164.312(a)(1), PCI DSS 10.3.1, PCI DSS "
-        f"10.3.2, SOC 2 CC6.1). Found: kms:Decrypt: principals of account {OTHER}.",
+        "Remove grant 'log-reader-grant' on KMS key 'spawn-audit-kms-key' or give it to a principal of "
+        f"account {ACCOUNT}: a grant lets its grantee use the key whatever the key policy says, and only "
+        "this account's principals and roles may (45 CFR 164.312(a)(2)(iv), 45 CFR 164.312(a)(1), PCI DSS "
+        f"10.3.1, PCI DSS 10.3.2, SOC 2 CC6.1). Found: kms:Decrypt: principals of account {OTHER}.",
     )]
 
 
@@ -1026,15 +1058,16 @@ def replicate(destination: dict, replica_in_stack: bool = False) -> Mutation:
         stack.append(R("aws:s3/bucketReplicationConfig:BucketReplicationConfig", "archive-replication", {
             "bucket": BUCKET_NAME, "role": f"arn:aws:iam::{ACCOUNT}:role/replication",
             "rules": [{"id": "copy", "status": "Enabled", "filter": {}, "destination": destination}]},
-            {"bucket": ["archive"]}))
+            {"bucket": [ARCHIVE]}))
     return mutate
 
 
 def replication_violation(target: str, where: str) -> tuple[str, str, str]:
     return (BUCKET_RULE, M,
-            f"Replicate bucket 'archive' only to a bucket of this stack, or set destination.account to this "
-            f"account, in replication configuration 'archive-replication': rule copy copies the logs to "
-            f"{target} in {where}, outside the account's access control ({BUCKET_CITE}).")
+            "Replicate bucket 'spawn-audit-archive-bucket' only to a bucket of this stack, or set "
+            "destination.account to this account, in replication configuration 'archive-replication': rule "
+            f"copy copies the logs to {target} in {where}, outside the account's access control "
+            f"({BUCKET_CITE}).")
 
 
 @pytest.mark.parametrize("destination,where", [
@@ -1060,12 +1093,12 @@ EXPORT_RULE = "aws-cloudwatch-log-group-no-outside-export"
 
 def subscribe(destination: str, depends_on: str | None = None) -> Mutation:
     def mutate(stack: list[R]) -> None:
-        deps = {"logGroup": ["log-group"]}
+        deps = {"logGroup": [LOG_GROUP_R]}
         if depends_on:
             stack.append(R("aws:kinesis/stream:Stream", depends_on, {"name": "spawn-audit-events"}))
             deps["destinationArn"] = [depends_on]
         stack.append(R("aws:cloudwatch/logSubscriptionFilter:LogSubscriptionFilter", "log-group-export", {
-            "name": "export", "logGroup": "/spawn/audit/cloudtrail", "filterPattern": "",
+            "name": "export", "logGroup": LOG_GROUP_NAME, "filterPattern": "",
             "destinationArn": destination}, deps))
     return mutate
 
@@ -1074,10 +1107,10 @@ def test_log_group_streamed_to_another_account_is_caught():
     destination = f"arn:aws:logs:{REGION}:{OTHER}:destination:collector"
     assert preview(subscribe(destination)) == [(
         EXPORT_RULE, M,
-        f"Point subscription filter 'log-group-export' on log group 'log-group' at a destination of account "
-        f"{ACCOUNT}, or remove it: it streams every CloudTrail event of the log group to {destination} in "
-        f"account {OTHER}, outside the account's access control (45 CFR 164.312(a)(1), PCI DSS 10.3.1, SOC 2 "
-        f"CC6.1).",
+        "Point subscription filter 'log-group-export' on log group 'spawn-audit-delivery-log-group' at a "
+        f"destination of account {ACCOUNT}, or remove it: it streams every CloudTrail event of the log group "
+        f"to {destination} in account {OTHER}, outside the account's access control (45 CFR 164.312(a)(1), "
+        "PCI DSS 10.3.1, SOC 2 CC6.1).",
     )]
 
 

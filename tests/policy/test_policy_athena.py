@@ -1,7 +1,7 @@
 """The Athena rules through the real Analyzer protocol: a compliant baseline, then one change each.
 
-The baseline is the pack's compliant stack plus an Athena workgroup and its results bucket, shaped
-like the inputs pulumi-aws v7 sends (what ``components/analytics.py`` creates).
+The baseline is the recorded program (``policy_fixtures``), whose analytics component
+(``components/analytics.py``) declares the Athena workgroup and its results bucket.
 """
 
 from __future__ import annotations
@@ -10,53 +10,23 @@ import json
 
 import pytest
 from audit_policies import matrix
-from policy_fixtures import KEY_ARN, compliant_stack, find, tls_policy
+from policy_fixtures import RESULTS, WORKGROUP, compliant_stack, find
 from policy_harness import Pack, R, configured, engine_config
 
 M, A = "mandatory", "advisory"
-WORKGROUP = "aws:athena/workgroup:Workgroup"
-RESULTS = "spawn-audit-logs-athena-111122223333"
-ON_RESULTS = {"bucket": ["results"]}
 
 
-def athena_resources() -> list[R]:
-    return [
-        R("aws:s3/bucket:Bucket", "results", {"bucket": RESULTS}),
-        R("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "results-pab",
-          {"bucket": RESULTS, "blockPublicAcls": True, "blockPublicPolicy": True, "ignorePublicAcls": True,
-           "restrictPublicBuckets": True}, ON_RESULTS),
-        R("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
-          "results-sse", {"bucket": RESULTS, "rules": [{"applyServerSideEncryptionByDefault": {
-              "sseAlgorithm": "aws:kms", "kmsMasterKeyId": KEY_ARN}, "bucketKeyEnabled": True}]}, ON_RESULTS),
-        R("aws:s3/bucketVersioning:BucketVersioning", "results-versioning",
-          {"bucket": RESULTS, "versioningConfiguration": {"status": "Enabled"}}, ON_RESULTS),
-        R("aws:s3/bucketPolicy:BucketPolicy", "results-policy",
-          {"bucket": RESULTS, "policy": tls_policy(RESULTS)}, ON_RESULTS),
-        R("aws:s3/bucketOwnershipControls:BucketOwnershipControls", "results-ownership",
-          {"bucket": RESULTS, "rule": {"objectOwnership": "BucketOwnerEnforced"}}, ON_RESULTS),
-        R("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "results-lifecycle",
-          {"bucket": RESULTS, "rules": [{"id": "expiry", "status": "Enabled", "filter": {},
-                                         "expiration": {"days": 7}}]}, ON_RESULTS),
-        R(WORKGROUP, "workgroup", {"name": "spawn-audit", "state": "ENABLED", "configuration": {
-            "enforceWorkgroupConfiguration": True,
-            "publishCloudwatchMetricsEnabled": True,
-            "bytesScannedCutoffPerQuery": 107374182400,
-            "engineVersion": {"selectedEngineVersion": "Athena engine version 3"},
-            "resultConfiguration": {
-                "outputLocation": f"s3://{RESULTS}/athena-results/",
-                "encryptionConfiguration": {"encryptionOption": "SSE_KMS", "kmsKeyArn": KEY_ARN},
-                "expectedBucketOwner": "111122223333",
-            },
-        }}, {"configuration": ["results", "key"]}),
-    ]
+def results(setting: str) -> str:
+    """One setting resource of the Athena results bucket: ``results("policy")``."""
+    return f"{RESULTS}-{setting}"
 
 
 def stack() -> list[R]:
-    return compliant_stack() + athena_resources()
+    return compliant_stack()
 
 
 def config(s: list[R]) -> dict:
-    return find(s, "workgroup").props["configuration"]
+    return find(s, WORKGROUP).props["configuration"]
 
 
 def preview(mutate=None, user_config=None):
@@ -138,19 +108,20 @@ NEGATIVES = [
         ("aws-athena-workgroup-bytes-scanned-cutoff", A,
          "Set configuration.bytesScannedCutoffPerQuery (at least 10485760 bytes) so one query over years of "
          "logs cannot scan without limit (SOC 2 A1.1).")]),
-    ("results-bucket-public", _remove("results-pab"), None, [
-        (BUCKET, M, "Add an aws.s3.BucketPublicAccessBlock for bucket 'results' with blockPublicAcls, "
-                    "blockPublicPolicy, ignorePublicAcls, restrictPublicBuckets set to true "
+    ("results-bucket-public", _remove(results("public-access-block")), None, [
+        (BUCKET, M, "Add an aws.s3.BucketPublicAccessBlock for bucket 'spawn-audit-analytics-results' with "
+                    "blockPublicAcls, blockPublicPolicy, ignorePublicAcls, restrictPublicBuckets set to "
+                    f"true {CITE_BUCKET}.")]),
+    ("results-bucket-plain-http", _remove(results("policy")), None, [
+        (BUCKET, M, "Add to the bucket policy of bucket 'spawn-audit-analytics-results' a statement with "
+                    "Effect Deny, Principal *, Action s3:*, Resource the bucket and its objects, and "
+                    f"Condition Bool aws:SecureTransport false {CITE_BUCKET}.")]),
+    ("results-bucket-unversioned", _remove(results("versioning")), None, [
+        (BUCKET, M, "Enable versioning on bucket 'spawn-audit-analytics-results' with an "
+                    "aws.s3.BucketVersioning whose versioningConfiguration.status is Enabled "
                     f"{CITE_BUCKET}.")]),
-    ("results-bucket-plain-http", _remove("results-policy"), None, [
-        (BUCKET, M, "Add to the bucket policy of bucket 'results' a statement with Effect Deny, "
-                    "Principal *, Action s3:*, Resource the bucket and its objects, and Condition Bool "
-                    f"aws:SecureTransport false {CITE_BUCKET}.")]),
-    ("results-bucket-unversioned", _remove("results-versioning"), None, [
-        (BUCKET, M, "Enable versioning on bucket 'results' with an aws.s3.BucketVersioning whose "
-                    f"versioningConfiguration.status is Enabled {CITE_BUCKET}.")]),
-    ("results-bucket-unencrypted", _remove("results-sse"), None, [
-        (BUCKET, M, "Add default encryption to bucket 'results' with an "
+    ("results-bucket-unencrypted", _remove(results("encryption")), None, [
+        (BUCKET, M, "Add default encryption to bucket 'spawn-audit-analytics-results' with an "
                     "aws.s3.BucketServerSideEncryptionConfiguration whose sseAlgorithm is AES256 or aws:kms "
                     f"or aws:kms:dsse {CITE_BUCKET}.")]),
 ]
@@ -178,13 +149,13 @@ def test_compliant_variants(mutate):
 def test_results_bucket_is_not_judged_as_a_log_bucket():
     """Its 7-day expiration is right for results; the trail-bucket retention rule must not see it."""
     s = stack()
-    assert find(s, "results-lifecycle").props["rules"][0]["expiration"] == {"days": 7}
+    assert find(s, results("lifecycle")).props["rules"][0]["expiration"] == {"days": 7}
     assert Pack().configure(engine_config()).preview(s).summary() == []
 
 
 def test_violation_is_reported_on_the_results_bucket():
-    r = preview(_remove("results-pab"))
-    assert [d.urn for d in r.diagnostics] == [find(stack(), "results").urn]
+    r = preview(_remove(results("public-access-block")))
+    assert [d.urn for d in r.diagnostics] == [find(stack(), RESULTS).urn]
 
 
 def test_sandbox_config_still_requires_encrypted_results():

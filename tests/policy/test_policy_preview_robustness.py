@@ -12,7 +12,19 @@ import copy
 import json
 
 import pytest
-from policy_fixtures import BUCKET_NAME, KEY_ARN, compliant_stack, find, tls_policy
+from policy_fixtures import (
+    ARCHIVE,
+    BUCKET_NAME,
+    DELIVERY,
+    KEY_R,
+    LOG_GROUP_R,
+    TRAIL_R,
+    archive,
+    bucket_policy,
+    compliant_stack,
+    find,
+    metric_filter,
+)
 from policy_harness import Pack, R, configured, engine_config, for_all
 from pulumi_policy.proxy import (
     UNKNOWN_ARRAY_VALUE,
@@ -37,10 +49,12 @@ def preview(stack, config=None):
 # --- unknown values ----------------------------------------------------------------------------------
 
 def test_unknown_kms_key_counts_as_set_even_when_kms_is_required():
+    # The recorded preview already has them unknown: the program passes the key's ARN, an output of a
+    # key not yet created.
     stack = compliant_stack()
-    find(stack, "trail").props["kmsKeyId"] = UNKNOWN_STRING_VALUE
-    find(stack, "log-group").props["kmsKeyId"] = UNKNOWN_STRING_VALUE
-    find(stack, "delivery").props["kmsMasterKeyId"] = UNKNOWN_STRING_VALUE
+    assert find(stack, TRAIL_R).props["kmsKeyId"] == UNKNOWN_STRING_VALUE
+    assert find(stack, LOG_GROUP_R).props["kmsKeyId"] == UNKNOWN_STRING_VALUE
+    assert find(stack, DELIVERY).props["kmsMasterKeyId"] == UNKNOWN_STRING_VALUE
     assert preview(stack, for_all({"requireKms": True})).summary() == []
 
 
@@ -50,11 +64,11 @@ def test_brand_new_stack_with_unknown_names_and_policy_document():
     for r in stack:
         if "bucket" in r.props:
             r.props["bucket"] = UNKNOWN_STRING_VALUE
-    trail = find(stack, "trail")
+    trail = find(stack, TRAIL_R)
     trail.props["s3BucketName"] = UNKNOWN_STRING_VALUE
-    find(stack, "archive-policy").props["policy"] = UNKNOWN_STRING_VALUE
-    find(stack, "archive-sse").props["rules"][0]["applyServerSideEncryptionByDefault"]["kmsMasterKeyId"] = \
-        UNKNOWN_STRING_VALUE
+    find(stack, archive("policy")).props["policy"] = UNKNOWN_STRING_VALUE
+    sse = find(stack, archive("encryption")).props["rules"][0]["applyServerSideEncryptionByDefault"]
+    sse["kmsMasterKeyId"] = UNKNOWN_STRING_VALUE
     assert preview(stack).summary() == [
         cant_run(policy, "string value at .policy")
         for policy in ("aws-s3-bucket-tls-only", "aws-s3-bucket-policy-no-outside-access",
@@ -63,8 +77,8 @@ def test_brand_new_stack_with_unknown_names_and_policy_document():
 
 def test_unknown_value_does_not_hide_a_real_violation_elsewhere():
     stack = compliant_stack()
-    find(stack, "archive-policy").props["policy"] = UNKNOWN_STRING_VALUE
-    stack.remove(find(stack, "archive-pab"))
+    find(stack, archive("policy")).props["policy"] = UNKNOWN_STRING_VALUE
+    stack.remove(find(stack, archive("public-access-block")))
     assert [d[:2] for d in preview(stack).summary()] == [
         ("aws-s3-bucket-public-access-block", M),
         ("aws-s3-bucket-tls-only", A),
@@ -75,31 +89,31 @@ def test_unknown_value_does_not_hide_a_real_violation_elsewhere():
 
 def test_tls_statement_recognised_when_only_the_bucket_name_is_unknown():
     stack = compliant_stack()
-    find(stack, "archive").props["bucket"] = UNKNOWN_STRING_VALUE
+    find(stack, ARCHIVE).props["bucket"] = UNKNOWN_STRING_VALUE
     assert preview(stack).summary() == []
 
 
 @pytest.mark.parametrize("resource,path,sentinel,policies,what", [
-    ("trail", ("enableLogFileValidation",), UNKNOWN_BOOLEAN_VALUE,
+    (TRAIL_R, ("enableLogFileValidation",), UNKNOWN_BOOLEAN_VALUE,
      ["aws-cloudtrail-trail-log-file-validation", "aws-cloudtrail-stack-security-trail"],
      "boolean value at .enableLogFileValidation"),
     # What the trail records decides global service events, management events and CloudWatch delivery
     # (judged over the set of trails); that it is multi-region is known, so that rule still runs.
-    ("trail", ("advancedEventSelectors",), UNKNOWN_ARRAY_VALUE,
+    (TRAIL_R, ("advancedEventSelectors",), UNKNOWN_ARRAY_VALUE,
      ["aws-cloudtrail-trail-global-service-events", "aws-cloudtrail-trail-management-events",
       "aws-cloudtrail-trail-cloudwatch-logs", "aws-cloudtrail-stack-security-trail"],
      "Array value at .advancedEventSelectors"),
-    ("archive-lifecycle", ("rules", 0, "expiration", "days"), UNKNOWN_NUMBER_VALUE,
+    (archive("lifecycle"), ("rules", 0, "expiration", "days"), UNKNOWN_NUMBER_VALUE,
      ["aws-s3-bucket-lifecycle-retention"], "number value at .rules.0.expiration.days"),
-    ("archive-pab", ("blockPublicAcls",), UNKNOWN_BOOLEAN_VALUE,
+    (archive("public-access-block"), ("blockPublicAcls",), UNKNOWN_BOOLEAN_VALUE,
      ["aws-s3-bucket-public-access-block"], "boolean value at .blockPublicAcls"),
-    ("archive-versioning", ("versioningConfiguration", "status"), UNKNOWN_STRING_VALUE,
+    (archive("versioning"), ("versioningConfiguration", "status"), UNKNOWN_STRING_VALUE,
      ["aws-s3-bucket-versioning"], "string value at .versioningConfiguration.status"),
-    ("log-group", ("retentionInDays",), UNKNOWN_NUMBER_VALUE,
+    (LOG_GROUP_R, ("retentionInDays",), UNKNOWN_NUMBER_VALUE,
      ["aws-cloudwatch-log-group-retention"], "number value at .retentionInDays"),
-    ("key", ("enableKeyRotation",), UNKNOWN_BOOLEAN_VALUE,
+    (KEY_R, ("enableKeyRotation",), UNKNOWN_BOOLEAN_VALUE,
      ["aws-kms-key-rotation"], "boolean value at .enableKeyRotation"),
-    ("filter-vpc-changes", ("pattern",), UNKNOWN_STRING_VALUE,
+    (metric_filter("vpc-changes"), ("pattern",), UNKNOWN_STRING_VALUE,
      ["aws-cloudwatch-stack-monitoring-alarms"], "string value at .pattern"),
 ])
 def test_unknown_deciding_value_gives_only_the_advisory_preview_diagnostic(resource, path, sentinel,
@@ -115,22 +129,22 @@ def test_unknown_deciding_value_gives_only_the_advisory_preview_diagnostic(resou
 def test_unknown_value_not_needed_for_the_decision_is_never_read():
     """The GLACIER transition's storage class is unknown, but a good trail does not depend on it."""
     stack = compliant_stack()
-    find(stack, "trail").props["name"] = UNKNOWN_STRING_VALUE
-    find(stack, "log-group").props["retentionInDays"] = 0
-    find(stack, "archive-lifecycle").props["rules"][0]["id"] = UNKNOWN_STRING_VALUE
+    find(stack, TRAIL_R).props["name"] = UNKNOWN_STRING_VALUE
+    find(stack, LOG_GROUP_R).props["retentionInDays"] = 0
+    find(stack, archive("lifecycle")).props["rules"][0]["id"] = UNKNOWN_STRING_VALUE
     assert preview(stack).summary() == []
 
 
 # --- deprecated forms --------------------------------------------------------------------------------
 
 V2_TYPES = {
-    "archive": "aws:s3/bucketV2:BucketV2",
-    "archive-sse":
+    ARCHIVE: "aws:s3/bucketV2:BucketV2",
+    archive("encryption"):
         "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2",
-    "archive-versioning": "aws:s3/bucketVersioningV2:BucketVersioningV2",
-    "archive-lifecycle": "aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2",
-    "archive-logging": "aws:s3/bucketLoggingV2:BucketLoggingV2",
-    "archive-object-lock": "aws:s3/bucketObjectLockConfigurationV2:BucketObjectLockConfigurationV2",
+    archive("versioning"): "aws:s3/bucketVersioningV2:BucketVersioningV2",
+    archive("lifecycle"): "aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2",
+    archive("logging"): "aws:s3/bucketLoggingV2:BucketLoggingV2",
+    archive("object-lock"): "aws:s3/bucketObjectLockConfigurationV2:BucketObjectLockConfigurationV2",
 }
 
 
@@ -147,26 +161,34 @@ def test_bucket_v2_with_v2_companions_complies():
 
 def test_bucket_v2_companion_violation_is_found():
     stack = v2_stack()
-    find(stack, "archive-versioning").props["versioningConfiguration"]["status"] = "Suspended"
+    find(stack, archive("versioning")).props["versioningConfiguration"]["status"] = "Suspended"
     assert [d[:2] for d in preview(stack).summary()] == [("aws-s3-bucket-versioning", M)]
 
 
-INLINE_COMPANIONS = ("archive-sse", "archive-versioning", "archive-lifecycle", "archive-logging",
-                     "archive-policy")
+INLINE_COMPANIONS = tuple(archive(setting) for setting in ("encryption", "versioning", "lifecycle", "logging",
+                                                           "policy"))
+
+
+def _recorded(stack: list[R]) -> tuple[dict, dict, dict]:
+    """The archive's recorded default encryption, lifecycle rule and logging, to move inline."""
+    sse = find(stack, archive("encryption")).props["rules"][0]["applyServerSideEncryptionByDefault"]
+    return sse, find(stack, archive("lifecycle")).props["rules"][0], find(stack, archive("logging")).props
 
 
 def inline_bucket_stack() -> list[R]:
-    """aws.s3.Bucket with the deprecated inline arguments instead of companion resources."""
-    stack = [r for r in compliant_stack() if r.name not in INLINE_COMPANIONS]
-    find(stack, "archive").props.update({
+    """aws.s3.Bucket with the deprecated inline arguments instead of the recorded companion resources."""
+    stack = compliant_stack()
+    sse, rule, logging = _recorded(stack)
+    stack = [r for r in stack if r.name not in INLINE_COMPANIONS]
+    find(stack, ARCHIVE).props.update({
         "versioning": {"enabled": True, "mfaDelete": True},
-        "serverSideEncryptionConfiguration": {"rule": {"applyServerSideEncryptionByDefault": {
-            "sseAlgorithm": "aws:kms", "kmsMasterKeyId": KEY_ARN}}},
-        "lifecycleRules": [{"id": "archive", "enabled": True, "expiration": {"days": 2555},
-                            "noncurrentVersionExpiration": {"days": 2555},
-                            "transitions": [{"days": 92, "storageClass": "GLACIER"}]}],
-        "logging": {"targetBucket": "spawn-audit-access-logs"},
-        "policy": tls_policy(),
+        "serverSideEncryptionConfiguration": {"rule": {"applyServerSideEncryptionByDefault": sse}},
+        "lifecycleRules": [{"id": rule["id"], "enabled": True, "expiration": rule["expiration"],
+                            "noncurrentVersionExpiration": {
+                                "days": rule["noncurrentVersionExpiration"]["noncurrentDays"]},
+                            "transitions": rule["transitions"]}],
+        "logging": {"targetBucket": logging["targetBucket"]},
+        "policy": bucket_policy(),
     })
     return stack
 
@@ -177,36 +199,41 @@ def test_inline_bucket_arguments_comply():
 
 def test_inline_lifecycle_expiration_is_checked():
     stack = inline_bucket_stack()
-    find(stack, "archive").props["lifecycleRules"][0]["expiration"]["days"] = 30
+    find(stack, ARCHIVE).props["lifecycleRules"][0]["expiration"]["days"] = 30
+    # The program expires noncurrent versions after 1 day (its Object Lock keeps each version 2555 days),
+    # hence "deleted by day 31": the lifetime the message states leaves the lock out.
     assert preview(stack, for_all({"profiles": ["hipaa"]})).summary() == [
         ("aws-s3-bucket-lifecycle-retention", M,
-         "Raise expiration days of lifecycle rule 'archive' on bucket 'archive' to at least 2192 or remove "
-         "the "
-         "expiration: retention must be at least 2192 days under hipaa (45 CFR 164.316(b)(2)(i)); is 30; "
-         "log files live at least 30 days and are deleted by day 2585."),
+         "Raise expiration days of lifecycle rule 'spawn-audit-log-retention' on bucket "
+         "'spawn-audit-archive-bucket' to at least 2192 or remove the expiration: retention must be at least "
+         "2192 days under hipaa (45 CFR 164.316(b)(2)(i)); is 30; log files live at least 30 days and are "
+         "deleted by day 31."),
     ]
 
 
 def test_inline_acl_is_flagged():
     stack = inline_bucket_stack()
-    find(stack, "archive").props["acl"] = "public-read"
+    find(stack, ARCHIVE).props["acl"] = "public-read"
     assert [d[:2] for d in preview(stack).summary()] == [("aws-s3-bucket-ownership-enforced", M)]
 
 
 def bucket_v2_inline_stack() -> list[R]:
     """aws.s3.BucketV2 with its deprecated plural inline arguments."""
-    stack = [r for r in compliant_stack() if r.name not in INLINE_COMPANIONS]
-    bucket = find(stack, "archive")
+    stack = compliant_stack()
+    _, rule, logging = _recorded(stack)
+    stack = [r for r in stack if r.name not in INLINE_COMPANIONS]
+    bucket = find(stack, ARCHIVE)
     bucket.type = "aws:s3/bucketV2:BucketV2"
     bucket.props.update({
         "versionings": [{"enabled": True, "mfaDelete": True}],
         "serverSideEncryptionConfigurations": [{"rules": [{"applyServerSideEncryptionByDefaults": [
             {"sseAlgorithm": "AES256"}]}]}],
-        "lifecycleRules": [{"id": "archive", "enabled": True, "expirations": [{"days": 2555}],
-                            "noncurrentVersionExpirations": [{"days": 2555}],
+        "lifecycleRules": [{"id": rule["id"], "enabled": True, "expirations": [rule["expiration"]],
+                            "noncurrentVersionExpirations": [
+                                {"days": rule["noncurrentVersionExpiration"]["noncurrentDays"]}],
                             "transitions": [{"days": 120, "storageClass": "DEEP_ARCHIVE"}]}],
-        "loggings": [{"targetBucket": "spawn-audit-access-logs"}],
-        "policy": tls_policy(),
+        "loggings": [{"targetBucket": logging["targetBucket"]}],
+        "policy": bucket_policy(),
     })
     return stack
 
@@ -217,7 +244,7 @@ def test_bucket_v2_inline_plural_arguments_comply():
 
 def test_bucket_v2_inline_versioning_off_is_flagged():
     stack = bucket_v2_inline_stack()
-    find(stack, "archive").props["versionings"][0]["enabled"] = False
+    find(stack, ARCHIVE).props["versionings"][0]["enabled"] = False
     assert [d[:2] for d in preview(stack).summary()] == [("aws-s3-bucket-versioning", M)]
 
 
@@ -286,9 +313,9 @@ def test_stack_of_bare_trail_and_bucket_reports_each_bucket_control():
 
 def test_tls_deny_on_every_resource_recognised_when_the_bucket_name_is_unknown():
     stack = compliant_stack()
-    find(stack, "archive").props["bucket"] = UNKNOWN_STRING_VALUE
-    policy = json.loads(find(stack, "archive-policy").props["policy"])
+    find(stack, ARCHIVE).props["bucket"] = UNKNOWN_STRING_VALUE
+    policy = json.loads(find(stack, archive("policy")).props["policy"])
     tls = next(s for s in policy["Statement"] if s["Sid"] == "DenyInsecureTransport")
     tls["Resource"] = "*"
-    find(stack, "archive-policy").props["policy"] = json.dumps(policy)
+    find(stack, archive("policy")).props["policy"] = json.dumps(policy)
     assert preview(stack).summary() == []

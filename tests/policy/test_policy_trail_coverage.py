@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import copy
 
-from policy_fixtures import BUCKET_NAME, TRAIL, compliant_stack, find, trail_props
+from policy_fixtures import ARCHIVE, BUCKET_NAME, KEY_R, TRAIL, TRAIL_R, compliant_stack, find, trail_props
 from policy_harness import Pack, R, engine_config
 
 M = "mandatory"
@@ -32,7 +32,7 @@ def second_trail(**changes) -> R:
             props.pop(key, None)
         else:
             props[key] = value
-    return R(TRAIL, "data-trail", props, {"s3BucketName": ["archive"], "kmsKeyId": ["key"]}, protect=True)
+    return R(TRAIL, "data-trail", props, {"s3BucketName": [ARCHIVE], "kmsKeyId": [KEY_R]}, protect=True)
 
 
 def selectors(*read_only: str) -> list[dict]:
@@ -69,31 +69,31 @@ def test_every_trail_must_be_intact():
 
 def test_split_selectors_on_one_trail_comply():
     stack = compliant_stack()
-    find(stack, "trail").props["advancedEventSelectors"] = selectors("true", "false")
+    find(stack, TRAIL_R).props["advancedEventSelectors"] = selectors("true", "false")
     assert preview(stack).summary() == []
 
 
 def test_read_and_write_split_over_two_multi_region_trails_comply():
     stack = compliant_stack()
-    find(stack, "trail").props["advancedEventSelectors"] = selectors("false")
+    find(stack, TRAIL_R).props["advancedEventSelectors"] = selectors("false")
     assert preview(stack + [second_trail(advancedEventSelectors=selectors("true"))]).summary() == []
 
 
 def test_write_only_trail_alone_is_caught():
     stack = compliant_stack()
-    find(stack, "trail").props["advancedEventSelectors"] = selectors("false")
+    find(stack, TRAIL_R).props["advancedEventSelectors"] = selectors("false")
     result = preview(stack)
     assert [(d.policy, d.level) for d in result.diagnostics] == [
         (MGMT, M), ("aws-cloudtrail-stack-security-trail", M)]
     assert result.diagnostics[0].message == (
         "Record read management events from every source in every region: no multi-region trail records "
-        "them; on trail 'trail': add an advanced event selector on eventCategory Management without "
-        f"readOnly or eventSource filters: remove its readOnly field selector {CLAUSES}.")
+        "them; on trail 'spawn-audit-trail-trail': add an advanced event selector on eventCategory "
+        f"Management without readOnly or eventSource filters: remove its readOnly field selector {CLAUSES}.")
 
 
 def test_read_events_from_a_single_region_trail_do_not_cover():
     stack = compliant_stack()
-    find(stack, "trail").props["advancedEventSelectors"] = selectors("false")
+    find(stack, TRAIL_R).props["advancedEventSelectors"] = selectors("false")
     extra = second_trail(isMultiRegionTrail=False, advancedEventSelectors=selectors("true"))
     assert [d.policy for d in preview(stack + [extra]).diagnostics] == [
         MGMT, "aws-cloudtrail-stack-security-trail"]
@@ -101,7 +101,7 @@ def test_read_events_from_a_single_region_trail_do_not_cover():
 
 def test_an_excluded_source_is_covered_by_another_trail():
     stack = compliant_stack()
-    props = find(stack, "trail").props
+    props = find(stack, TRAIL_R).props
     del props["advancedEventSelectors"]
     props["eventSelectors"] = [{"readWriteType": "All", "includeManagementEvents": True,
                                 "excludeManagementEventSources": ["kms.amazonaws.com"]}]
@@ -114,13 +114,13 @@ def test_a_selector_narrowed_to_named_sources_covers_nothing_in_full():
     stack = compliant_stack()
     narrowed = selectors("")
     narrowed[0]["fieldSelectors"].append({"field": "eventSource", "equals": ["iam.amazonaws.com"]})
-    find(stack, "trail").props["advancedEventSelectors"] = narrowed
+    find(stack, TRAIL_R).props["advancedEventSelectors"] = narrowed
     assert [d.policy for d in preview(stack).diagnostics] == [MGMT, "aws-cloudtrail-stack-security-trail"]
 
 
 def test_global_service_events_from_another_multi_region_trail_comply():
     stack = compliant_stack()
-    find(stack, "trail").props["includeGlobalServiceEvents"] = False
+    find(stack, TRAIL_R).props["includeGlobalServiceEvents"] = False
     assert preview(stack + [second_trail()]).summary() == []
     assert [d.policy for d in preview(compliant_stack() + [second_trail(includeGlobalServiceEvents=False)])
             .diagnostics] == []
@@ -128,7 +128,7 @@ def test_global_service_events_from_another_multi_region_trail_comply():
 
 def test_cloudwatch_delivery_judged_over_the_multi_region_trails():
     stack = compliant_stack()
-    props = find(stack, "trail").props
+    props = find(stack, TRAIL_R).props
     props["advancedEventSelectors"] = selectors("false")
     extra = second_trail(advancedEventSelectors=selectors("true"), cloudWatchLogsRoleArn=None)
     result = preview(stack + [extra])

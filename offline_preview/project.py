@@ -33,8 +33,11 @@ _PROJECT_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
 _SIMPLE_TYPES = ("string", "integer", "boolean", "array")
 
 
-class _Yaml12Loader(yaml.SafeLoader):
-    """PyYAML's safe loader with the YAML 1.2 core schema's implicit types instead of YAML 1.1's."""
+class _Yaml12Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+    """PyYAML's safe loader with the YAML 1.2 core schema's implicit types instead of YAML 1.1's.
+
+    Built on libyaml's parser where PyYAML has it (its wheels do), which reads a stack file about ten
+    times faster than the pure-Python one; the resolver and constructors are the same either way."""
 
 
 _Yaml12Loader.yaml_implicit_resolvers = {

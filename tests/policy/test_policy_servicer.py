@@ -16,6 +16,7 @@ import gc
 import json
 import math
 import sys
+import threading
 import unittest.mock
 from pathlib import Path
 
@@ -180,19 +181,24 @@ def test_the_collector_is_paused_while_serving_and_restored_after() -> None:
         gc.enable()
 
 
-def test_runtime_settings_are_applied_once_per_context(monkeypatch) -> None:
+def test_runtime_settings_are_applied_once_per_server_thread(monkeypatch) -> None:
     calls = []
     monkeypatch.setattr(sdk._PolicyAnalyzerServicer, "_configure_runtime_settings",
-                        lambda self: calls.append(contextvars.copy_context()))
+                        lambda self: calls.append(threading.get_ident()))
+    monkeypatch.setattr(fast, "_thread_state", threading.local())  # no thread has served yet
     pack = Pack().configure(engine_config())
     request = analyzer_pb2.AnalyzeRequest(type="aws:kms/key:Key", urn="urn:pulumi:s::p::aws:kms/key:Key::k",
                                           name="k")
 
     def serve_twice() -> None:
-        pack.servicer.Analyze(request, None)
-        pack.servicer.AnalyzeStack(analyzer_pb2.AnalyzeStackRequest(), None)
+        # As grpcio serves them: every request in a new, empty context.
+        contextvars.Context().run(pack.servicer.Analyze, request, None)
+        contextvars.Context().run(pack.servicer.AnalyzeStack, analyzer_pb2.AnalyzeStackRequest(), None)
 
-    contextvars.Context().run(serve_twice)  # one server thread: applied on its first request only
-    assert len(calls) == 1
-    contextvars.Context().run(serve_twice)  # another thread, another context: applied there too
-    assert len(calls) == 2
+    serve_twice()  # one server thread: applied on its first request only
+    serve_twice()
+    assert calls == [threading.get_ident()]
+    other = threading.Thread(target=serve_twice)  # another server thread: applied there too
+    other.start()
+    other.join()
+    assert len(calls) == 2 and calls[1] != calls[0]

@@ -239,7 +239,10 @@ class PolicyPackProcess:
         self.wait_ready()
 
     def spawn(self) -> None:
-        """Launch the pack without waiting, so that it can start while the program runs."""
+        """Launch the pack without waiting, so that it can start while the program runs. A pack that
+        is already launched is kept (``start`` after ``spawn`` launches nothing more)."""
+        if self.process is not None:
+            return
         if not self.path.is_dir():
             what = "is not a directory" if self.path.exists() else "does not exist"
             raise PolicyError(f"policy pack directory {self.display_path} {what}; allowed: the directory "

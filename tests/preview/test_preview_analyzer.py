@@ -44,7 +44,12 @@ def _alive(pid: int) -> bool:
 
 
 def test_pack_info_and_engine_like_config(compliant_run) -> None:
-    with PolicyPackProcess(PACK, project="fixture-audit", stack="dev") as process:
+    process = PolicyPackProcess(PACK, project="fixture-audit", stack="dev")
+    process.spawn()
+    spawned = process.pid
+    process.start()  # a pack already launched is waited for, not launched a second time
+    assert process.pid == spawned
+    with process:
         info = process.get_info()
         assert process.port and process.pid
         pid = process.pid

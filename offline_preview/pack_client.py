@@ -38,7 +38,8 @@ import yaml
 from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
-from .pack_config import PackInfo, PolicyConfig, PolicyError, PolicyInfo
+from .config_check import ConfigCheck
+from .pack_config import PackInfo, PolicyConfig, PolicyError, PolicyInfo, reconcile_config
 
 LEVEL_TO_PROTO = {
     "advisory": analyzer_pb2.ADVISORY,
@@ -216,6 +217,9 @@ class PolicyPackProcess:
         self._first_line: queue.Queue[str] = queue.Queue()
         self._spawned_at = 0.0
         self._policy_names: list[str] = []
+        # Whether ``reconcile`` runs the engine's config check in a process of its own (as the
+        # preview's ``launch_pack`` asks) or in this one.
+        self.check_config_apart = False
 
     # -- lifecycle --------------------------------------------------------------------------------
 
@@ -414,6 +418,15 @@ class PolicyPackProcess:
         self._policy_names = [p.name for p in pack.policies]
         return pack
 
+    def reconcile(self, pack: PackInfo, user_config: dict[str, tuple[str | None, dict[str, Any]]],
+                  source: str) -> dict[str, PolicyConfig]:
+        """``pack_config.reconcile_config`` for this pack: in a checker process started now, while the
+        pack waits for its first ``Analyze`` and the program runs here (``check_config_apart``), or
+        in this process."""
+        if self.check_config_apart:
+            return ConfigCheck().reconcile(pack, user_config, source, timeout=self.timeout)
+        return reconcile_config(pack, user_config, source)
+
     def configure(self, config: dict[str, PolicyConfig], pack_name: str = "") -> None:
         """``Configure`` with ``config`` (see ``configure_request``)."""
         self._call("Configure", configure_request(config, pack_name, self.display_path))
@@ -495,6 +508,7 @@ def launch_pack(pack_dir: str | Path, run_config: Any, project: str, stack: str,
     try:
         if process.path.is_dir() and (process.path / "__main__.py").exists():
             process.spawn()
+            process.check_config_apart = True
     except BaseException:
         process.close()
         raise

@@ -19,9 +19,10 @@ import difflib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jsonschema
+if TYPE_CHECKING:
+    import jsonschema
 
 LEVELS = ("advisory", "mandatory", "remediate", "disabled")
 
@@ -178,6 +179,10 @@ def reconcile_config(pack: PackInfo, user_config: dict[str, tuple[str | None, di
     _apply(result, {k: (v.get("enforcementLevel"), {p: x for p, x in v.items() if p != "enforcementLevel"})
                     for k, v in pack.initial_config.items()})
     _apply(result, user_config)
+
+    # Loaded here, not with the module: the preview validates in a checker process of its own
+    # (config_check), so its own process never pays for the import.
+    import jsonschema  # noqa: PLC0415
 
     errors = _unknown_properties(pack, user_config, source)
     for policy in pack.policies:

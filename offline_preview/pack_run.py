@@ -28,7 +28,7 @@ from google.protobuf import struct_pb2
 from pulumi.runtime.proto import analyzer_pb2
 
 from .pack_client import PROTO_TO_LEVEL, SEVERITIES, PolicyPackProcess
-from .pack_config import PackInfo, PolicyConfig, config_warnings, load_policy_config_file, reconcile_config
+from .pack_config import PackInfo, PolicyConfig, config_warnings, load_policy_config_file
 from .runner import ProgramRun, ResourceRecord
 
 PREVIEW_UNKNOWN_PREFIX = "can't run policy '"
@@ -204,7 +204,7 @@ def _prepare(process: PolicyPackProcess, config_file: str | Path | None) -> Pack
     process.wait_ready()
     pack = process.get_info()
     source = str(config_file) if config_file else "policy pack config"
-    config = reconcile_config(pack, user_config, source)
+    config = process.reconcile(pack, user_config, source)
     process.configure(config, pack.name)
     process.configure_stack()
     return PackResult(pack=pack, config=config, config_file=str(config_file) if config_file else None,

@@ -11,9 +11,9 @@ the processes it waited for, such as the policy pack):
   then leaves as the preview command leaves: ``os._exit`` once its output is flushed, without the
   interpreter's teardown of those modules (about 0.15 s, which the command does not pay either);
 * program -- ``python -m offline_preview preview --stack S`` without a policy pack;
-* gate -- the same with ``--policy-pack`` and ``--policy-pack-config``, as CI runs it.
+* gate -- the same with ``--policy-pack`` and ``--policy-pack-config``, as ``.ci/run`` runs it.
 
-Both print the report as CI and the README's main job do (``--format text``, the default);
+Both print the report as ``.ci/run`` and the README's main job do (``--format text``, the default);
 ``--format json`` measures the machine-readable report instead (its indented encoding takes a few
 milliseconds more). Output goes to ``/dev/null``.
 
@@ -123,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
                              "and prod=policy/config/hipaa.json)")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--format", default="text", choices=("text", "json", "markdown", "sarif", "junit"),
-                        help="the report format of the program and gate commands (default: text, as in CI)")
+                        help="the report format of the program and gate commands (default: text, as .ci/run)")
     parser.add_argument("--no-bytecode-cache", action="store_true",
                         help="run the commands in this environment as it is (no shared bytecode cache)")
     args = parser.parse_args(argv)

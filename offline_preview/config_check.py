@@ -5,11 +5,12 @@ program's language host. The offline preview plays both parts in one interpreter
 JSON Schema validator (``jsonschema``'s import alone is about 50 ms) and validating would compete
 with the program for that interpreter. So a pack launched by the preview (``pack_client.launch_pack``)
 has its config checked here: once the pack has described itself (``GetAnalyzerInfo``), this checker
-starts, loads the validator on another CPU while the program runs and the pack waits for its first
-``Analyze``, and answers one request, the pack's description and the user's config, with exactly what
+starts, loads the validator on another CPU while the program runs and the pack waits for its
+``Configure``, and answers one request, the pack's description and the user's config, with exactly what
 ``pack_config.reconcile_config`` gives there: the config per policy, or the engine's error text. A
 checker that cannot answer (it failed to start, died, or answered something else) is replaced by the
-same call in the preview's own process, so the result never depends on it.
+same call in the preview's own process, so the result never depends on it; one that does not answer
+within the pack's time-out is an error, as a pack that stops answering is.
 
 One JSON document each way over stdin and stdout:
 
@@ -82,7 +83,7 @@ class ConfigCheck:
         try:
             self.process = subprocess.Popen(
                 [sys.executable, "-c", _SERVE], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                stderr=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL, cwd=_ROOT,  # never the project's directory: no module of its own
             )
         except OSError:
             self.process = None  # reconcile falls back to this process
@@ -90,24 +91,32 @@ class ConfigCheck:
     def reconcile(self, pack: PackInfo, user_config: dict[str, tuple[str | None, dict[str, Any]]],
                   source: str, timeout: float = 60.0) -> dict[str, PolicyConfig]:
         """``reconcile_config(pack, user_config, source)``, answered by the checker when it can."""
-        process, self.process = self.process, None
+        process = self.process
         answer = None
         if process is not None:
             try:
                 out, _ = process.communicate(_request(pack, user_config, source), timeout=timeout)
                 if process.returncode == 0:
                     answer = json.loads(out)
-            except (OSError, ValueError, subprocess.TimeoutExpired):
+            except subprocess.TimeoutExpired:
+                raise PolicyError(
+                    f"the policy pack config check did not finish within {timeout:g}s") from None
+            except (OSError, ValueError):
                 answer = None
             finally:
-                if process.poll() is None:
-                    process.kill()
-                    process.wait()
+                self.close()
         if not isinstance(answer, dict) or not ("error" in answer or "config" in answer):
             return reconcile_config(pack, user_config, source)
         if "error" in answer:
             raise PolicyError(answer["error"])
         return {name: PolicyConfig(level, props) for name, (level, props) in answer["config"].items()}
+
+    def close(self) -> None:
+        """End the checker if it still runs (the preview is stopping, or it has answered)."""
+        process, self.process = self.process, None
+        if process is not None and process.poll() is None:
+            process.kill()
+            process.wait()
 
 
 __all__ = ["ConfigCheck", "serve"]

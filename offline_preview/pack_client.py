@@ -132,10 +132,12 @@ def _child_pids() -> set[int]:
 
 
 def terminate_live_processes(grace: float = 2.0) -> None:
-    """End every pack this process started (SIGTERM, then SIGKILL after ``grace`` seconds), and reap
-    them, so that none outlives the preview. Only ever used on the way out (a signal handler): the
-    program runs in this process, so any child is a pack."""
+    """End every pack this process started and its config checker (SIGTERM, then SIGKILL after
+    ``grace`` seconds), and reap them, so that none outlives the preview. Only ever used on the way out
+    (a signal handler): the program runs in this process, so any child is a pack or a checker."""
     pids = {p.process.pid for p in list(LIVE_PROCESSES) if p.process is not None} | _child_pids()
+    pids |= {p._config_check.process.pid for p in list(LIVE_PROCESSES)
+             if p._config_check is not None and p._config_check.process is not None}
     for pid in pids:
         with contextlib.suppress(OSError):
             os.kill(pid, signal.SIGTERM)
@@ -220,6 +222,7 @@ class PolicyPackProcess:
         # Whether ``reconcile`` runs the engine's config check in a process of its own (as the
         # preview's ``launch_pack`` asks) or in this one.
         self.check_config_apart = False
+        self._config_check: ConfigCheck | None = None
 
     # -- lifecycle --------------------------------------------------------------------------------
 
@@ -370,6 +373,8 @@ class PolicyPackProcess:
         return "; its stderr:\n" + text
 
     def close(self) -> None:
+        if self._config_check is not None:
+            self._config_check.close()
         proc, self.process = self.process, None
         LIVE_PROCESSES.discard(self)
         if proc is not None and proc.poll() is None:
@@ -421,10 +426,14 @@ class PolicyPackProcess:
     def reconcile(self, pack: PackInfo, user_config: dict[str, tuple[str | None, dict[str, Any]]],
                   source: str) -> dict[str, PolicyConfig]:
         """``pack_config.reconcile_config`` for this pack: in a checker process started now, while the
-        pack waits for its first ``Analyze`` and the program runs here (``check_config_apart``), or
+        pack waits for ``Configure`` and the program runs here (``check_config_apart``), or
         in this process."""
         if self.check_config_apart:
-            return ConfigCheck().reconcile(pack, user_config, source, timeout=self.timeout)
+            self._config_check = ConfigCheck()  # ended by close() too, should the preview stop first
+            try:
+                return self._config_check.reconcile(pack, user_config, source, timeout=self.timeout)
+            finally:
+                self._config_check.close()
         return reconcile_config(pack, user_config, source)
 
     def configure(self, config: dict[str, PolicyConfig], pack_name: str = "") -> None:

@@ -96,3 +96,11 @@ def test_the_preview_process_does_not_load_the_validator() -> None:
     result = subprocess.run([sys.executable, "-c", code], cwd=Path(REPO), capture_output=True, text=True,
                             check=True)
     assert result.stdout.strip() == "False"
+
+
+def test_a_checker_that_does_not_answer_in_time_is_an_error_and_is_ended(monkeypatch, calls_here) -> None:
+    monkeypatch.setattr(config_check, "_SERVE", "import time; time.sleep(30)")
+    check = ConfigCheck()
+    with pytest.raises(PolicyError, match=r"^the policy pack config check did not finish within 0.3s$"):
+        check.reconcile(PACK, HIPAA, "hipaa.json", timeout=0.3)
+    assert check.process is None and calls_here == []  # ended, and not run again here

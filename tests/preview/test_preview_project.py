@@ -47,6 +47,15 @@ def test_malformed_stack_yaml(program: Path) -> None:
     assert "Pulumi.dev.yaml" in result.stderr and "line" in result.stderr
 
 
+def test_a_tab_after_a_key_is_accepted_as_the_cli_accepts_it(program: Path) -> None:
+    # yaml.v3 (the CLI) and libyaml take a tab as separation after "key:"; PyYAML's own parser did not.
+    from offline_preview.project import _load_yaml
+
+    path = program / "tabs.yaml"
+    path.write_text("config:\n  aws:region:\teu-west-1\t\n")
+    assert _load_yaml(path) == {"config": {"aws:region": "eu-west-1"}}
+
+
 def test_malformed_project_yaml(program: Path) -> None:
     (program / "Pulumi.yaml").write_text("name: fixture-audit\nruntime: python\nconfig: {oops\n")
     result = run_here(*preview_args(program))

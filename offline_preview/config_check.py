@@ -22,6 +22,7 @@ One JSON document each way over stdin and stdout:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import subprocess
 import sys
@@ -79,14 +80,12 @@ class ConfigCheck:
     """A checker process, started when it is created; ``reconcile`` asks it once and it leaves."""
 
     def __init__(self) -> None:
-        self.process: subprocess.Popen[bytes] | None = None
-        try:
+        self.process: subprocess.Popen[bytes] | None = None  # none: reconcile runs in this process
+        with contextlib.suppress(OSError):
             self.process = subprocess.Popen(
                 [sys.executable, "-c", _SERVE], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                 stderr=subprocess.DEVNULL, cwd=_ROOT,  # never the project's directory: no module of its own
             )
-        except OSError:
-            self.process = None  # reconcile falls back to this process
 
     def reconcile(self, pack: PackInfo, user_config: dict[str, tuple[str | None, dict[str, Any]]],
                   source: str, timeout: float = 60.0) -> dict[str, PolicyConfig]:
@@ -102,7 +101,7 @@ class ConfigCheck:
                 raise PolicyError(
                     f"the policy pack config check did not finish within {timeout:g}s") from None
             except (OSError, ValueError):
-                answer = None
+                pass  # no answer: the call below gives it
             finally:
                 self.close()
         if not isinstance(answer, dict) or not ("error" in answer or "config" in answer):

@@ -228,10 +228,7 @@ class PolicyPackProcess:
 
     def __enter__(self) -> PolicyPackProcess:
         try:
-            if self.process is None:
-                self.start()
-            else:
-                self.wait_ready()
+            self.start()  # waits for a pack already launched, launches one otherwise
         except BaseException:
             self.close()
             raise
@@ -429,11 +426,10 @@ class PolicyPackProcess:
         pack waits for ``Configure`` and the program runs here (``check_config_apart``), or
         in this process."""
         if self.check_config_apart:
-            self._config_check = ConfigCheck()  # ended by close() too, should the preview stop first
-            try:
-                return self._config_check.reconcile(pack, user_config, source, timeout=self.timeout)
-            finally:
-                self._config_check.close()
+            # Kept so that close() and the signal handler can end it, should the preview stop first;
+            # its reconcile ends it in any case.
+            self._config_check = ConfigCheck()
+            return self._config_check.reconcile(pack, user_config, source, timeout=self.timeout)
         return reconcile_config(pack, user_config, source)
 
     def configure(self, config: dict[str, PolicyConfig], pack_name: str = "") -> None:
